@@ -1,0 +1,64 @@
+"""Every kind of event Merit records, and who listens to each.
+
+This is the one place to read how the apps react to each other: `progress` records that a
+course was completed; `achievements` and `certifications` subscribe to that kind. Subscribers
+are dotted paths to functions `(events: Sequence[Event]) -> None`; they run inside the
+transaction that recorded the events, so a failure in a subscriber rolls the whole change back
+and nothing is half-done. A subscriber must be idempotent: a replayed event changes nothing."""
+
+from django.db import models
+
+
+class EventKind(models.TextChoices):
+    # users
+    USER_CREATED = "user.created", "User created"
+    USER_UPDATED = "user.updated", "Details changed"
+    USER_PASSWORD_SET = "user.password_set", "Password set"
+    USER_ROLE_CHANGED = "user.role_changed", "Role changed"
+    USER_DISABLED = "user.disabled", "User disabled"
+    USER_ENABLED = "user.enabled", "User enabled"
+    USER_INVITED = "user.invited", "Invitation sent"
+    USER_ADDED_TO_GROUP = "user.added_to_group", "Added to group"
+    USER_REMOVED_FROM_GROUP = "user.removed_from_group", "Removed from group"
+    USER_IMPERSONATION_STARTED = "user.impersonation_started", "Impersonation started"
+    USER_IMPERSONATION_ENDED = "user.impersonation_ended", "Impersonation ended"
+    PROFILE_AVATAR_ADDED = "profile.avatar_added", "Profile picture added"
+    PROFILE_BIO_COMPLETED = "profile.bio_completed", "Bio completed"
+    PROFILE_SOCIAL_LINKS_ADDED = "profile.social_links_added", "Social links added"
+    PROFILE_UPDATED = "profile.updated", "Profile updated"
+    # community (reported by other systems through achievements.services)
+    COMMUNITY_POST_PUBLISHED = "community.post_published", "Post published"
+    COMMUNITY_COMMENT_POSTED = "community.comment_posted", "Comment posted"
+    COMMUNITY_REACTION_RECEIVED = "community.reaction_received", "Reaction received"
+    # achievements
+    POINTS_AWARDED = "points.awarded", "Points awarded"
+    POINTS_DEDUCTED = "points.deducted", "Points removed"
+    BADGE_EARNED = "badge.earned", "Badge earned"
+    BADGE_GRANTED = "badge.granted", "Badge granted"
+    BADGE_REVOKED = "badge.revoked", "Badge revoked"
+    GAMIFICATION_SETTINGS_CHANGED = "gamification.settings_changed", "Gamification settings changed"
+    # progress
+    ENROLLED = "progress.enrolled", "Enrolled"
+    UNENROLLED = "progress.unenrolled", "Enrollment removed"
+    ACCESS_CHANGED = "progress.access_changed", "Access changed"
+    ACTIVITY_COMPLETED = "progress.activity_completed", "Activity completed"
+    MODULE_COMPLETED = "progress.module_completed", "Module completed"
+    COURSE_COMPLETED = "progress.course_completed", "Course completed"
+    LEARNING_PLAN_COMPLETED = "progress.learning_plan_completed", "Learning plan completed"
+    PROGRESS_RESET = "progress.reset", "Progress reset"
+    EXAM_ATTEMPTED = "progress.exam_attempted", "Exam attempted"
+    EXAM_ATTEMPT_FORGIVEN = "progress.exam_attempt_forgiven", "Exam attempt forgiven"
+    EXTERNAL_TRAINING_RECORDED = "progress.external_training_recorded", "External training recorded"
+    # certifications
+    CERTIFICATION_AWARDED = "certification.awarded", "Certification awarded"
+    CERTIFICATION_RENEWED = "certification.renewed", "Certification renewed"
+    CERTIFICATION_UPDATED = "certification.updated", "Certification award edited"
+    CERTIFICATION_UNASSIGNED = "certification.unassigned", "Certification unassigned"
+    CERTIFICATION_EXPIRED = "certification.expired", "Certification expired"
+    CERTIFICATION_REMINDER_SENT = "certification.reminder_sent", "Renewal reminder sent"
+    # platform
+    JOB_STARTED = "job.started", "Background job started"
+
+
+# kind -> subscribers, in the order they run. Apps add their own lines here.
+SUBSCRIBERS: dict[str, list[str]] = {}

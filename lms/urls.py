@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from lms import views
+
+jobs_patterns = (
+    [
+        path("", views.JobListView.as_view(), name="job_list"),
+        path("<int:pk>/", views.JobDetailView.as_view(), name="job_detail"),
+        path("<int:pk>/status/", views.JobStatusView.as_view(), name="job_status"),
+    ],
+    "lms",
+)
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("view-mode/", views.ViewModeSwitchView.as_view(), name="view_mode"),
+    path("jobs/", include(jobs_patterns)),
+    path("", include("users.urls")),
+    path("achievements/", include("achievements.urls")),
+    path("certifications/", include("certifications.urls")),
+    path("learning/", include("progress.urls")),
+    path("hijack/", include("hijack.urls")),
+    path("django-admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [path("accounts/", include("django.contrib.auth.urls"))]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from lms.selectors import jobs_visible_to
+from users.permissions import can_manage_users
+from users.roles import user_admin_role
+
+
+class AdminRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Any admin role (the "manage users" permission): anonymous users go to the login page,
+    others get 403. Object scope (which users) is checked by each view."""
+
+    request: HttpRequest
+
+    def test_func(self) -> bool:
+        return can_manage_users(self.request.user)  # type: ignore[arg-type]
+
+    def handle_no_permission(self) -> HttpResponseRedirect:
+        self.raise_exception = self.request.user.is_authenticated
+        return super().handle_no_permission()
+
+
+class HomeView(LoginRequiredMixin, View):
+    """Admins land on the users list, learners (and admins in the learner view) on their
+    achievements page."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        in_learner_view = request.session.get("view_mode") == "learner"
+        if user_admin_role(request.user) is not None and not in_learner_view:  # type: ignore[arg-type]
+            return HttpResponseRedirect(reverse("users:list"))
+        return HttpResponseRedirect(reverse("users:profile"))
+
+
+class ViewModeSwitchView(LoginRequiredMixin, View):
+    """Dual-role users switch between the admin view and the learner view."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        mode = request.POST.get("mode", "admin")
+        request.session["view_mode"] = "learner" if mode == "learner" else "admin"
+        return HttpResponseRedirect(reverse("home"))
+
+
+class JobListView(AdminRequiredMixin, ListView):
+    template_name = "lms/job_list.html"
+    context_object_name = "jobs"
+    paginate_by = 25
+
+    def get_queryset(self) -> Any:
+        return jobs_visible_to(self.request.user)  # type: ignore[arg-type]
+
+
+class JobDetailView(AdminRequiredMixin, DetailView):
+    template_name = "lms/job_detail.html"
+    context_object_name = "job"
+
+    def get_queryset(self) -> Any:
+        return jobs_visible_to(self.request.user).defer(None).defer("item_ids")  # type: ignore[arg-type]
+
+
+class JobStatusView(AdminRequiredMixin, View):
+    """Polled by the progress bar."""
+
+    def get(self, request: HttpRequest, pk: int) -> JsonResponse:
+        job = get_object_or_404(jobs_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
+        return JsonResponse(
+            {
+                "id": job.pk,
+                "status": job.status,
+                "status_label": job.get_status_display(),
+                "total": job.total,
+                "processed": job.cursor,
+                "done": job.done,
+                "failed": job.failed,
+                "percent": job.percent,
+                "summary": job.summary,
+                "finished": job.is_finished,
+                "last_error": job.last_error,
+            }
+        )

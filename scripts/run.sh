@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Start a Celery worker (with its beat scheduler) beside the development server; stop both together.
+set -euo pipefail
+PY="$1"; HOST="$2"; PORT="$3"
+VENV_BIN="$(dirname "$PY")"
+mkdir -p var
+"$VENV_BIN/celery" -A lms worker -B --concurrency=2 -l info \
+  --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
+WORKER_PID=$!
+trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+cat <<MSG
+
+  Merit is running at http://$HOST:$PORT/
+  Demo logins (password "merit-demo-2026" for all):
+    admin         super admin (also a learner: switch views from the top bar)
+    salesadmin    department admin of Sales Department
+    support       customer service
+    anna          learner (Anna Smith)
+  Background jobs run in a Celery worker (log: var/worker.log).
+
+MSG
+"$PY" manage.py runserver "$HOST:$PORT"

@@ -1,0 +1,19 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_roles(**_: Any) -> None:
+    from users.services import roles_ensure
+
+    roles_ensure()
+
+
+class UsersConfig(AppConfig):
+    name = "users"
+    verbose_name = "Users and organisation"
+
+    def ready(self) -> None:
+        # Permissions exist only after migrate; the role groups are (re)synced then.
+        post_migrate.connect(_ensure_roles, sender=self)

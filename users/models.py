@@ -1,0 +1,114 @@
+"""People and the organisation: users, the department tree, groups and custom fields.
+
+Roles are Django permission groups (see users/roles.py); `User.groups` holds them.
+Learner groups ("free sets of users") are `UserGroup`, held in `User.user_groups`."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from lms.models import TimeStampedModel
+
+
+class Department(TimeStampedModel):
+    """A node of the organisation tree (also called a branch). `path` is the chain of primary
+    keys from the root ("/1/4/9/"), so a subtree is one indexed prefix query."""
+
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="department_unique_name_in_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserGroup(TimeStampedModel):
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomField(TimeStampedModel):
+    """An admin-defined field shown on every user's Details tab; values live in
+    `User.custom_fields` under `key`."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        NUMBER = "number", "Number"
+        DATE = "date", "Date"
+        CHOICE = "choice", "Choice"
+
+    label = models.CharField(max_length=120)
+    key = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class MeritUserManager(UserManager["User"]):
+    pass
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address")
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    avatar = models.ImageField(upload_to="avatars/", blank=True)
+    bio = models.TextField(blank=True, max_length=2000)
+    social_links = models.JSONField(default=dict, blank=True)
+    departments = models.ManyToManyField(Department, related_name="members", blank=True)
+    user_groups = models.ManyToManyField(UserGroup, related_name="members", blank=True)
+    administered_departments = models.ManyToManyField(Department, related_name="admins", blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+
+    objects: MeritUserManager = MeritUserManager()  # type: ignore[misc]
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        permissions = [("manage_users", "Can manage users")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="user_name_order"),
+            models.Index(fields=["is_active", "last_name", "first_name"], name="user_active_name"),
+            models.Index(fields=["last_login"], name="user_last_login"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("users:detail", args=[self.pk])
+
+    @property
+    def initials(self) -> str:
+        return ((self.first_name[:1] + self.last_name[:1]) or self.username[:2]).upper()
