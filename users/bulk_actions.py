@@ -1,0 +1,15 @@
+"""Actions other apps add to the users list's bulk bar.
+
+The bar sends the selected users to the action's URL as a GET with repeated `user_ids`
+(`?user_ids=3&user_ids=9`); the app's view shows its form for those users and does the
+work on POST (inline, or as a background job above the threshold). An action whose URL name
+does not exist is not shown."""
+
+BULK_ACTIONS: list[tuple[str, str, str]] = [
+    # (label, url name, bootstrap icon)
+    ("Award points", "achievements:bulk_points", "bi-star"),
+    ("Grant badge", "achievements:bulk_badge", "bi-award"),
+    ("Award certification", "certifications:award_users", "bi-patch-check"),
+    ("Update progress", "progress:bulk_update_progress", "bi-check2-all"),
+    ("Reset progress", "progress:bulk_reset_progress", "bi-arrow-counterclockwise"),
+]
