@@ -1,0 +1,505 @@
+"""Build a large, reproducible organisation for the benchmarks (see bench/README.md).
+
+    python manage.py generate_load --users 100000 --ledger 1000000 --seed 2026
+
+Everything is written with bulk inserts: PostgreSQL `COPY` (psycopg's `cursor.copy()`), or
+multi-row INSERTs on other databases. Primary keys are allocated up front, so memberships and
+ledger rows can point at users without reading them back. The same seed gives the same
+people, departments, memberships and history (names, usernames, e-mails, who is where);
+only primary keys and creation times differ between databases.
+
+Data for the other apps (courses, progress, ledger, badges, certification awards) is generated
+only for the models that exist, so the command works while the apps are being built."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from users.models import Department, User, UserGroup
+from users.roles import Role
+
+LOAD_PASSWORD = "merit-load-2026"  # noqa: S105 - a published benchmark password, not a secret
+USERNAME_PREFIX = "load"
+BENCH_ADMIN_USERNAME = "bench-admin"
+
+FIRST_NAMES = [
+    "Anna",
+    "Agata",
+    "Earl",
+    "Harry",
+    "Julie",
+    "Lisa",
+    "Mark",
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Ethan",
+    "Mia",
+    "Lucas",
+    "Sophia",
+    "Mason",
+    "Amelia",
+    "Logan",
+    "Isla",
+    "James",
+    "Grace",
+    "Oliver",
+    "Chloe",
+    "Jacob",
+    "Ella",
+    "Leo",
+    "Ruby",
+    "Adam",
+    "Zoe",
+    "Daniel",
+    "Lily",
+    "Samuel",
+    "Hannah",
+    "Henry",
+    "Nora",
+    "Owen",
+    "Alice",
+    "Jack",
+    "Clara",
+    "Ryan",
+    "Eva",
+    "Thomas",
+    "Maya",
+    "Peter",
+    "Ida",
+    "Simon",
+    "Sara",
+]
+# About a third of the surnames contain "smi": scenario 4 searches for "smi" and needs
+# page 400 (10,000 matches) inside one department subtree at 100,000 users.
+SMI_SURNAMES = [
+    "Smith",
+    "Smithson",
+    "Smithers",
+    "Goldsmith",
+    "Nesmith",
+    "Smiley",
+    "Smirnov",
+    "Smits",
+]
+OTHER_SURNAMES = [
+    "Brown",
+    "Miller",
+    "Evans",
+    "Gibson",
+    "Langdon",
+    "Spencer",
+    "Johnson",
+    "Williams",
+    "Jones",
+    "Garcia",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+    "Hill",
+    "Campbell",
+    "Mitchell",
+    "Roberts",
+    "Carter",
+    "Phillips",
+    "Turner",
+    "Parker",
+    "Collins",
+    "Edwards",
+    "Stewart",
+]
+SMI_SHARE = 0.36
+# Root, five divisions (weights: the first one, "Sales", holds 60% of the people), six teams
+# per division and three squads per team: 126 departments. People belong to one squad.
+DIVISIONS: tuple[tuple[str, float], ...] = (
+    ("Sales", 0.60),
+    ("Support", 0.12),
+    ("Engineering", 0.12),
+    ("Finance", 0.08),
+    ("People", 0.08),
+)
+TEAMS_PER_DIVISION = 6
+SQUADS_PER_TEAM = 3
+GROUP_COUNT = 40
+COURSE_COUNT = 200
+MODULES_PER_COURSE = 4
+ACTIVITIES_PER_MODULE = 5
+LEDGER_DAYS = 730
+
+
+@dataclass
+class Plan:
+    """What was generated: counts per table and the ids the benchmarks need."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# --- bulk writing -------------------------------------------------------------------------
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def ids_allocate(model: type[models.Model], count: int) -> range:
+    """Reserve `count` primary keys after the current maximum. The caller inserts them
+    explicitly; `sequence_sync` moves the sequence past them afterwards."""
+    table = model._meta.db_table
+    pk_column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        # names come from the model's own metadata, never from input
+        cursor.execute(f"SELECT COALESCE(MAX({pk_column}), 0) FROM {table}")  # noqa: S608
+        start = int(cursor.fetchone()[0]) + 1
+    return range(start, start + count)
+
+
+def sequence_sync(model: type[models.Model]) -> None:
+    if not _is_postgres():
+        return
+    table = model._meta.db_table
+    pk_column = model._meta.pk.column
+    highest = f"SELECT COALESCE(MAX({pk_column}), 0) FROM {table}"  # noqa: S608 - model names
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), GREATEST(({highest}), 1))",
+            [table, pk_column],
+        )
+
+
+def _column_plan(
+    model: type[models.Model], given: Sequence[str]
+) -> tuple[list[str], list[Callable[[Any], Any] | None], list[Any]]:
+    """Columns to write (given attnames, then every other concrete field with its default),
+    a converter per given column, and the default value per extra column."""
+    from psycopg.types.json import Jsonb
+
+    now = timezone.now()
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    columns: list[str] = [str(fields[name].column) for name in given]
+    converters: list[Callable[[Any], Any] | None] = []
+    for name in given:
+        is_json = isinstance(fields[name], models.JSONField) and _is_postgres()
+        converters.append(Jsonb if is_json else None)
+    extra_values: list[Any] = []
+    for name, model_field in fields.items():
+        if name in given or (model_field.primary_key and name not in given):
+            continue
+        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            value: Any = now
+        elif model_field.has_default():
+            value = model_field.get_default()
+        elif model_field.null:
+            value = None
+        elif model_field.empty_strings_allowed:
+            value = ""
+        else:
+            raise CommandError(f"{model.__name__}.{name} has no default: add it to the generator.")
+        if isinstance(model_field, models.JSONField) and _is_postgres():
+            value = Jsonb(value)
+        columns.append(str(model_field.column))
+        extra_values.append(value)
+    return columns, converters, extra_values
+
+
+def rows_insert(
+    model: type[models.Model], attnames: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert rows (tuples in `attnames` order) into `model`'s table: COPY on PostgreSQL,
+    multi-row INSERT elsewhere. Fields not named get their default."""
+    columns, converters, extra = _column_plan(model, attnames)
+    written = 0
+    if _is_postgres():
+        column_sql = ", ".join(f'"{name}"' for name in columns)
+        plain = all(conv is None for conv in converters)
+        extra_tuple = tuple(extra)
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f'COPY "{model._meta.db_table}" ({column_sql}) FROM STDIN') as copy,
+        ):
+            for row in rows:
+                if plain:
+                    copy.write_row(tuple(row) + extra_tuple)
+                else:
+                    copy.write_row(
+                        tuple(
+                            value if conv is None else conv(value)
+                            for conv, value in zip(converters, row, strict=True)
+                        )
+                        + extra_tuple
+                    )
+                written += 1
+        return written
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    extra_names = [f.attname for f in fields.values() if f.column in columns[len(attnames) :]]
+    batch: list[models.Model] = []
+    for row in rows:
+        values = dict(zip(attnames, row, strict=True))
+        values.update(zip(extra_names, extra, strict=True))
+        batch.append(model(**values))
+        written += 1
+        if len(batch) >= 500:
+            model._default_manager.bulk_create(batch)
+            batch = []
+    if batch:
+        model._default_manager.bulk_create(batch)
+    return written
+
+
+def _optional_model(label: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def _has_fields(model: type[models.Model] | None, *names: str) -> bool:
+    if model is None:
+        return False
+    attnames = {f.attname for f in model._meta.concrete_fields} | {
+        f.name for f in model._meta.concrete_fields
+    }
+    return all(name in attnames for name in names)
+
+
+# --- the organisation ---------------------------------------------------------------------
+
+
+def departments_generate(rng: random.Random) -> tuple[list[int], list[float], Department]:
+    """The department tree; returns the squad ids, their weights, and the root."""
+    root, _ = Department.objects.get_or_create(name="Load Company", parent=None)
+    root.path, root.depth = f"/{root.pk}/", 0
+    root.save(update_fields=["path", "depth"])
+    squads: list[int] = []
+    weights: list[float] = []
+    for division_name, division_weight in DIVISIONS:
+        division = _department_child(root, division_name)
+        for team_number in range(1, TEAMS_PER_DIVISION + 1):
+            team = _department_child(division, f"{division_name} team {team_number}")
+            for squad_number in range(1, SQUADS_PER_TEAM + 1):
+                squad = _department_child(team, f"{team.name} squad {squad_number}")
+                squads.append(squad.pk)
+                weights.append(division_weight / (TEAMS_PER_DIVISION * SQUADS_PER_TEAM))
+    return squads, weights, root
+
+
+def _department_child(parent: Department, name: str) -> Department:
+    child, _ = Department.objects.get_or_create(name=name, parent=parent)
+    child.path, child.depth = f"{parent.path}{child.pk}/", parent.depth + 1
+    child.save(update_fields=["path", "depth"])
+    return child
+
+
+def users_generate(
+    rng: random.Random, count: int, squads: list[int], weights: list[float], plan: Plan
+) -> range:
+    if User.objects.filter(username__startswith=f"{USERNAME_PREFIX}-").exists():
+        raise CommandError(
+            "Load users already exist in this database: generate into a fresh database "
+            "(the benchmark harness creates one)."
+        )
+    password = make_password(LOAD_PASSWORD, salt="merit-load")
+    now = timezone.now()
+    ids = ids_allocate(User, count)
+    squad_of: list[int] = rng.choices(squads, weights=weights, k=count)
+    people = []
+    for _ in range(count):
+        first = rng.choice(FIRST_NAMES)
+        last = rng.choice(SMI_SURNAMES) if rng.random() < SMI_SHARE else rng.choice(OTHER_SURNAMES)
+        joined = now - timedelta(days=rng.randrange(LEDGER_DAYS + 30))
+        people.append((first, last, joined))
+    rows = (
+        (
+            ids[number],
+            password,
+            f"{USERNAME_PREFIX}-{number:07d}",
+            first,
+            last,
+            f"{first.lower()}.{last.lower()}.{number}@load.example.com",
+            True,
+            joined,
+            joined,
+        )
+        for number, (first, last, joined) in enumerate(people)
+    )
+    fields = ["id", "password", "username", "first_name", "last_name", "email"]
+    fields += ["is_active", "date_joined", "joined_at"]
+    plan.counts["users"] = rows_insert(User, fields, rows)
+    sequence_sync(User)
+    membership = User.departments.through
+    plan.counts["department_memberships"] = rows_insert(
+        membership,
+        ("user_id", "department_id"),
+        ((ids[number], squad_of[number]) for number in range(count)),
+    )
+    sequence_sync(membership)
+    learner = Group.objects.get(name=Role.LEARNER)
+    roles = User.groups.through
+    plan.counts["role_memberships"] = rows_insert(
+        roles, ("user_id", "group_id"), ((pk, learner.pk) for pk in ids)
+    )
+    sequence_sync(roles)
+    return ids
+
+
+def groups_generate(rng: random.Random, user_ids: range, plan: Plan) -> None:
+    groups = [
+        UserGroup.objects.get_or_create(name=f"Load group {number:02d}")[0]
+        for number in range(1, GROUP_COUNT + 1)
+    ]
+    through = User.user_groups.through
+    rows = []
+    for pk in user_ids:
+        for group in rng.sample(groups, k=rng.choice((0, 1, 1, 2))):
+            rows.append((pk, group.pk))
+    plan.counts["user_groups"] = len(groups)
+    plan.counts["group_memberships"] = rows_insert(through, ("user_id", "usergroup_id"), rows)
+    sequence_sync(through)
+
+
+def bench_admin_ensure() -> User:
+    admin = User.objects.filter(username=BENCH_ADMIN_USERNAME).first()
+    if admin is None:
+        admin = User.objects.create(
+            username=BENCH_ADMIN_USERNAME,
+            email="bench-admin@load.example.com",
+            first_name="Bench",
+            last_name="Admin",
+            password=make_password(LOAD_PASSWORD, salt="merit-load"),
+        )
+    admin.groups.set(Group.objects.filter(name__in=[Role.SUPER_ADMIN, Role.LEARNER]))
+    return admin
+
+
+# --- the other apps (only what exists) ----------------------------------------------------
+
+
+def courses_generate(rng: random.Random, plan: Plan) -> list[int]:
+    course_model = _optional_model("progress.Course")
+    module_model = _optional_model("progress.Module")
+    activity_model = _optional_model("progress.Activity")
+    if course_model is None or module_model is None or activity_model is None:
+        return []
+    course_ids = ids_allocate(course_model, COURSE_COUNT)
+    rows_insert(
+        course_model,
+        ("id", "title", "slug", "is_published"),
+        (
+            (pk, f"Load course {n + 1:03d}", f"load-course-{n + 1:03d}", True)
+            for n, pk in enumerate(course_ids)
+        ),
+    )
+    sequence_sync(course_model)
+    module_ids = ids_allocate(module_model, COURSE_COUNT * MODULES_PER_COURSE)
+    module_rows = []
+    for n, course_pk in enumerate(course_ids):
+        for position in range(MODULES_PER_COURSE):
+            pk = module_ids[n * MODULES_PER_COURSE + position]
+            module_rows.append((pk, course_pk, f"Module {position + 1}", position))
+    rows_insert(module_model, ("id", "course_id", "title", "position"), module_rows)
+    sequence_sync(module_model)
+    activity_rows = []
+    for module_pk in module_ids:
+        for position in range(ACTIVITIES_PER_MODULE):
+            activity_rows.append((module_pk, f"Lesson {position + 1}", "lesson", position))
+    rows_insert(activity_model, ("module_id", "title", "kind", "position"), activity_rows)
+    sequence_sync(activity_model)
+    plan.counts["courses"] = len(course_ids)
+    plan.counts["activities"] = len(activity_rows)
+    return list(course_ids)
+
+
+def generate(*, users: int, ledger: int, seed: int, stdout: Any = None) -> Plan:
+    from users.services import roles_ensure
+
+    plan = Plan()
+    rng = random.Random(seed)
+
+    def step(name: str, started: float) -> None:
+        plan.timings[name] = round(time.perf_counter() - started, 2)
+        if stdout is not None:
+            stdout.write(f"  {name}: {plan.timings[name]:.1f} s")
+
+    with transaction.atomic():
+        roles_ensure()
+        started = time.perf_counter()
+        squads, weights, root = departments_generate(rng)
+        plan.counts["departments"] = Department.objects.filter(path__startswith=root.path).count()
+        bench_admin_ensure()
+        step("departments", started)
+        started = time.perf_counter()
+        user_ids = users_generate(rng, users, squads, weights, plan)
+        step("users", started)
+        started = time.perf_counter()
+        groups_generate(rng, user_ids, plan)
+        step("groups", started)
+        started = time.perf_counter()
+        courses_generate(rng, plan)
+        step("courses", started)
+    if _is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return plan
+
+
+class Command(BaseCommand):
+    help = "Generate a large, reproducible organisation for the benchmarks."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--users", type=int, default=10_000)
+        parser.add_argument("--ledger", type=int, default=100_000)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["users"] < 1 or options["ledger"] < 0:
+            raise CommandError("--users must be at least 1 and --ledger at least 0.")
+        started = time.perf_counter()
+        plan = generate(
+            users=options["users"],
+            ledger=options["ledger"],
+            seed=options["seed"],
+            stdout=self.stdout,
+        )
+        elapsed = time.perf_counter() - started
+        summary = ", ".join(f"{name} {count:,}" for name, count in plan.counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Generated in {elapsed:.1f} s: {summary}"))

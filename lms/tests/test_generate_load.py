@@ -1,0 +1,123 @@
+"""`manage.py generate_load` at a tiny size: the counts it promises, and the same data again
+from the same seed. (Timings are the benchmark's business, not the suite's.)"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from lms.management.commands.generate_load import (
+    ACTIVITIES_PER_MODULE,
+    BENCH_ADMIN_USERNAME,
+    COURSE_COUNT,
+    DIVISIONS,
+    MODULES_PER_COURSE,
+    SQUADS_PER_TEAM,
+    TEAMS_PER_DIVISION,
+)
+from users.models import Department, User
+from users.roles import Role
+
+
+def _generate(users: int, seed: int) -> str:
+    out = StringIO()
+    call_command("generate_load", users=users, ledger=0, seed=seed, stdout=out)
+    return out.getvalue()
+
+
+def _snapshot() -> list[tuple[str, str, str, str, list[str], list[str]]]:
+    """The generated people as the seed decides them, without primary keys."""
+    people = (
+        User.objects.filter(username__startswith="load-")
+        .prefetch_related("departments", "user_groups")
+        .order_by("username")
+    )
+    return [
+        (
+            user.username,
+            user.first_name,
+            user.last_name,
+            user.email,
+            sorted(d.name for d in user.departments.all()),
+            sorted(g.name for g in user.user_groups.all()),
+        )
+        for user in people
+    ]
+
+
+@pytest.mark.django_db
+def test_generate_load_creates_the_users_and_the_department_tree() -> None:
+    _generate(users=60, seed=7)
+    assert User.objects.filter(username__startswith="load-").count() == 60
+    expected = 1 + len(DIVISIONS) + len(DIVISIONS) * TEAMS_PER_DIVISION * (1 + SQUADS_PER_TEAM)
+    root = Department.objects.get(name="Load Company")
+    assert Department.objects.filter(path__startswith=root.path).count() == expected
+
+
+@pytest.mark.django_db
+def test_generate_load_puts_every_user_in_one_squad_as_a_learner() -> None:
+    _generate(users=40, seed=7)
+    people = User.objects.filter(username__startswith="load-").prefetch_related(
+        "departments", "groups"
+    )
+    for user in people:
+        assert [d.depth for d in user.departments.all()] == [3]
+        assert [g.name for g in user.groups.all()] == [Role.LEARNER]
+
+
+@pytest.mark.django_db
+def test_generate_load_creates_courses_of_twenty_activities() -> None:
+    from progress.models import Activity, Course
+
+    _generate(users=5, seed=7)
+    courses = Course.objects.filter(slug__startswith="load-course-")
+    assert courses.count() == COURSE_COUNT
+    per_course = MODULES_PER_COURSE * ACTIVITIES_PER_MODULE
+    assert per_course == 20
+    assert Activity.objects.filter(module__course__in=courses).count() == COURSE_COUNT * 20
+
+
+@pytest.mark.django_db
+def test_generate_load_creates_a_super_admin_for_the_benchmark() -> None:
+    _generate(users=5, seed=7)
+    admin = User.objects.get(username=BENCH_ADMIN_USERNAME)
+    assert set(admin.groups.values_list("name", flat=True)) == {Role.SUPER_ADMIN, Role.LEARNER}
+
+
+@pytest.mark.django_db
+def test_generate_load_gives_the_same_people_from_the_same_seed() -> None:
+    with transaction.atomic():
+        _generate(users=50, seed=11)
+        first = _snapshot()
+        transaction.set_rollback(True)
+    assert not User.objects.filter(username__startswith="load-").exists()
+    _generate(users=50, seed=11)
+    assert _snapshot() == first
+
+
+@pytest.mark.django_db
+def test_generate_load_gives_different_people_from_another_seed() -> None:
+    with transaction.atomic():
+        _generate(users=50, seed=11)
+        first = _snapshot()
+        transaction.set_rollback(True)
+    _generate(users=50, seed=12)
+    assert _snapshot() != first
+
+
+@pytest.mark.django_db
+def test_generate_load_refuses_to_add_a_second_load_to_the_same_database() -> None:
+    _generate(users=5, seed=7)
+    with pytest.raises(CommandError, match="already exist"):
+        _generate(users=5, seed=7)
+    assert User.objects.filter(username__startswith="load-").count() == 5
+
+
+@pytest.mark.django_db
+def test_generate_load_rejects_a_size_below_one_user() -> None:
+    with pytest.raises(CommandError, match="--users"):
+        _generate(users=0, seed=7)
+    assert not User.objects.filter(username__startswith="load-").exists()
