@@ -136,7 +136,10 @@ def bench_meta(args: argparse.Namespace) -> dict[str, Any] | None:
             return None
         cursor.execute("SELECT data FROM bench_meta")
         row = cursor.fetchone()
-    return row[0] if row else None
+    if not row:
+        return None
+    # Django's psycopg backend hands jsonb back undecoded
+    return json.loads(row[0]) if isinstance(row[0], str) else row[0]
 
 
 def bench_meta_write(data: dict[str, Any]) -> None:
