@@ -123,12 +123,13 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -142,12 +143,18 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE["certifications-reminders"] = {
+    "task": "certifications.reminders_send",
+    "schedule": 60 * 60 * 24,  # daily: renewal/expiry emails, expired awards marked
+}
 
 # Merit
 MERIT_ORGANISATION_NAME = env("MERIT_ORGANISATION_NAME", default="My Company")
 MERIT_BULK_JOB_THRESHOLD = env.int("MERIT_BULK_JOB_THRESHOLD", default=100)
 MERIT_JOB_CHUNK_SIZE = env.int("MERIT_JOB_CHUNK_SIZE", default=2000)
 MERIT_SITE_URL = env("MERIT_SITE_URL", default="http://127.0.0.1:8000")
+# Certificate ZIPs with more PDFs than this are built by a background job.
+MERIT_CERTIFICATE_ZIP_INLINE_MAX = env.int("MERIT_CERTIFICATE_ZIP_INLINE_MAX", default=20)
 MERIT_AVATAR_MAX_BYTES = 5 * 1024 * 1024
 MERIT_IMAGE_MAX_PIXELS = 40_000_000
 
