@@ -17,3 +17,9 @@ class UsersConfig(AppConfig):
     def ready(self) -> None:
         # Permissions exist only after migrate; the role groups are (re)synced then.
         post_migrate.connect(_ensure_roles, sender=self)
+        from hijack.signals import hijack_ended, hijack_started
+
+        from users.services import impersonation_ended, impersonation_started
+
+        hijack_started.connect(impersonation_started, dispatch_uid="users.impersonation_started")
+        hijack_ended.connect(impersonation_ended, dispatch_uid="users.impersonation_ended")

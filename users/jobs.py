@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from lms.jobs import ChunkOutcome, job_handler
 from lms.models import BackgroundJob
+from users.models import UserGroup
 from users.selectors import users_visible_to
-from users.services import users_set_active
+from users.services import users_add_to_group, users_set_active
 
 
 @job_handler("users.set_active")
@@ -31,4 +32,27 @@ def users_set_active_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutc
     outcome.done = len(candidates)
     outcome.counts["changed"] += len(changed)
     outcome.counts["unchanged"] += len(candidates) - len(changed)
+    return outcome
+
+
+@job_handler("users.add_to_group")
+def users_add_to_group_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
+    """params: {"group_id": int}. One INSERT per chunk; members already in the group are
+    counted as unchanged, so a replayed chunk adds nobody twice."""
+    actor = job.created_by
+    outcome = ChunkOutcome()
+    group = UserGroup.objects.filter(pk=job.params.get("group_id")).first()
+    if actor is None or group is None:
+        reason = "The group no longer exists." if group is None else "The admin is gone."
+        outcome.errors = [(pk, reason) for pk in item_ids]
+        return outcome
+    users = {user.pk: user for user in users_visible_to(actor).filter(pk__in=item_ids)}
+    for pk in item_ids:
+        if pk not in users:
+            outcome.errors.append((pk, "Not found or outside your departments."))
+    candidates = [users[pk] for pk in item_ids if pk in users]
+    added = users_add_to_group(users=candidates, group=group, actor=actor)
+    outcome.done = len(candidates)
+    outcome.counts["added"] += len(added)
+    outcome.counts["already in group"] += len(candidates) - len(added)
     return outcome

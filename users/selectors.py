@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from users.models import Department, User, UserGroup
-from users.roles import Role, user_admin_role
+from users.roles import ROLE_RANK, Role, user_admin_role
 
 
 def department_subtree(department: Department) -> QuerySet[Department]:
@@ -88,3 +100,108 @@ def users_resolve_selection(
 
 def user_groups_all() -> QuerySet[UserGroup]:
     return UserGroup.objects.all()
+
+
+USER_SORTS = {
+    "name": ("last_name", "first_name", "id"),
+    "-name": ("-last_name", "-first_name", "-id"),
+    "department": ("primary_department", "last_name", "id"),
+    "-department": ("-primary_department", "last_name", "id"),
+    "role": ("role_rank", "last_name", "id"),
+    "-role": ("-role_rank", "last_name", "id"),
+    "last_login": ("last_login", "id"),
+    "-last_login": ("-last_login", "id"),
+}
+STATUS_CHOICES = (("active", "Active"), ("disabled", "Disabled"), ("all", "All"))
+
+
+def _role_rank_subquery() -> Subquery:
+    """The rank of the user's highest role (3 super admin ... 0 learner), for sorting."""
+    rank = Case(
+        *[When(group__name=role, then=Value(rank)) for role, rank in ROLE_RANK.items()],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    through = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+    ranked = through.annotate(rank=rank).order_by("-rank")  # type: ignore[misc]
+    return Subquery(ranked.values("rank")[:1])
+
+
+def user_list(
+    *,
+    actor: User,
+    search: str = "",
+    department: Department | None = None,
+    group: UserGroup | None = None,
+    role: str = "",
+    status: str = "active",
+    sort: str = "name",
+) -> QuerySet[User]:
+    """The admin's users list: scoped to the actor, searched, filtered and sorted, with
+    departments and roles prefetched so the page costs the same for 25 rows or 100."""
+    users = users_visible_to(actor)
+    if status == "active":
+        users = users.filter(is_active=True)
+    elif status == "disabled":
+        users = users.filter(is_active=False)
+    search = search.strip()
+    if search:
+        condition = Q()
+        for term in search.split():
+            condition &= (
+                Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+                | Q(username__icontains=term)
+                | Q(email__icontains=term)
+            )
+        users = users.filter(condition)
+    if department is not None:
+        subtree = department_subtree(department)
+        users = users.filter(
+            Exists(
+                User.departments.through.objects.filter(
+                    user_id=OuterRef("pk"), department__in=subtree
+                )
+            )
+        )
+    if group is not None:
+        users = users.filter(
+            Exists(User.user_groups.through.objects.filter(user_id=OuterRef("pk"), usergroup=group))
+        )
+    if role:
+        users = users.filter(
+            Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=role))
+        )
+    order = USER_SORTS.get(sort, USER_SORTS["name"])
+    if any("primary_department" in key for key in order):
+        first_department = (
+            User.departments.through.objects.filter(user_id=OuterRef("pk"))
+            .order_by("department__name")
+            .values("department__name")[:1]
+        )
+        users = users.annotate(primary_department=Subquery(first_department))
+    if any("role_rank" in key for key in order):
+        users = users.annotate(role_rank=_role_rank_subquery())
+    if "last_login" in order[0]:
+        field = F("last_login")
+        expression = (
+            field.desc(nulls_last=True) if order[0].startswith("-") else field.asc(nulls_first=True)
+        )
+        return users.prefetch_related("departments", "groups").order_by(expression, "id")
+    return users.prefetch_related("departments", "groups").order_by(*order)
+
+
+def user_record(*, actor: User, pk: int) -> User:
+    """One user in the actor's scope, with what the Details tab shows."""
+    return (
+        users_visible_to(actor).prefetch_related("departments", "user_groups", "groups").get(pk=pk)
+    )
+
+
+def departments_tree() -> list[Department]:
+    """All departments in tree order (by path), each with `member_count`."""
+    return list(Department.objects.annotate(member_count=Count("members")).order_by("path"))
+
+
+def user_groups_with_counts() -> QuerySet[UserGroup]:
+    return UserGroup.objects.annotate(member_count=Count("members")).order_by("name")

@@ -4,15 +4,30 @@ its event(s); views, tasks, commands and (later) the API all come through here."
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.text import slugify
 
 from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
-from users.models import Department, User, UserGroup
+from users.models import CustomField, Department, User, UserGroup
 from users.roles import Role
 
 
@@ -120,3 +135,447 @@ def users_set_active(*, users: Iterable[User], is_active: bool, actor: User) -> 
         manual=True,
     )
     return changed
+
+
+# --- details, password, role ------------------------------------------------------------
+
+EDITABLE_FIELDS = ("first_name", "last_name", "email", "username", "phone", "address")
+
+
+def _check_can_manage(actor: User, user: User) -> None:
+    from users.permissions import can_manage_user
+
+    if not can_manage_user(actor, user):
+        raise PermissionDenied("You may not manage this user.")
+
+
+def _email_taken(email: str, *, exclude_pk: int | None) -> bool:
+    users = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        users = users.exclude(pk=exclude_pk)
+    return users.exists()
+
+
+def custom_field_value_clean(field: CustomField, value: Any) -> Any:
+    """Normalise one custom field value to what is stored in `User.custom_fields` (JSON):
+    text and choice as str, number as int/float, date as an ISO string; empty is None."""
+    if value in (None, ""):
+        if field.required:
+            raise ValidationError({field.key: f"{field.label} is required."})
+        return None
+    if field.kind == CustomField.Kind.NUMBER:
+        try:
+            number = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            raise ValidationError({field.key: f"{field.label} must be a number."}) from None
+        return int(number) if number == number.to_integral_value() else float(number)
+    if field.kind == CustomField.Kind.DATE:
+        if isinstance(value, date):
+            return value.isoformat()
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValidationError({field.key: f"{field.label} must be a date."}) from None
+    if field.kind == CustomField.Kind.CHOICE and str(value) not in [str(c) for c in field.choices]:
+        raise ValidationError({field.key: f"Pick one of the choices for {field.label}."})
+    return str(value)
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    actor: User,
+    data: dict[str, Any],
+    departments: Iterable[Department] | None = None,
+    user_groups: Iterable[UserGroup] | None = None,
+    custom_fields: dict[str, Any] | None = None,
+) -> dict[str, list[Any]]:
+    """Change a user's details. Records one USER_UPDATED event whose details list each changed
+    field as [old, new]; returns that dict (empty when nothing changed, and then no event)."""
+    _check_can_manage(actor, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    changes: dict[str, list[Any]] = {}
+    for name in EDITABLE_FIELDS:
+        if name not in data:
+            continue
+        new = (data[name] or "").strip()
+        if name == "email" and _email_taken(new, exclude_pk=user.pk):
+            raise ValidationError({"email": "Another user already has this email address."})
+        old = getattr(user, name)
+        if new != old:
+            changes[name] = [old, new]
+            setattr(user, name, new)
+    if custom_fields is not None:
+        stored = dict(user.custom_fields)
+        for field in CustomField.objects.all():
+            if field.key not in custom_fields:
+                continue
+            value = custom_field_value_clean(field, custom_fields[field.key])
+            if stored.get(field.key) != value:
+                changes[f"custom:{field.label}"] = [stored.get(field.key), value]
+                stored[field.key] = value
+        user.custom_fields = stored
+    user.full_clean(exclude=["password"])
+    if departments is not None:
+        new_departments = sorted(departments, key=lambda d: d.pk)
+        old_departments = list(user.departments.order_by("pk"))
+        if [d.pk for d in new_departments] != [d.pk for d in old_departments]:
+            changes["departments"] = [
+                [d.name for d in old_departments],
+                [d.name for d in new_departments],
+            ]
+            user.departments.set(new_departments)
+    if user_groups is not None:
+        new_groups = sorted(user_groups, key=lambda g: g.pk)
+        old_groups = list(user.user_groups.order_by("pk"))
+        if [g.pk for g in new_groups] != [g.pk for g in old_groups]:
+            changes["groups"] = [[g.name for g in old_groups], [g.name for g in new_groups]]
+            user.user_groups.set(new_groups)
+    if not changes:
+        return {}
+    user.save()
+    event_record(
+        kind=EventKind.USER_UPDATED,
+        actor=actor,
+        subject=user,
+        target=user,
+        details={"changes": changes},
+        manual=True,
+    )
+    return changes
+
+
+@transaction.atomic
+def user_set_password(*, user: User, actor: User, password: str) -> None:
+    """Set a new password chosen by an admin; Django's validators decide whether it is strong
+    enough (ValidationError otherwise). The event never holds the password."""
+    _check_can_manage(actor, user)
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    event_record(
+        kind=EventKind.USER_PASSWORD_SET,
+        actor=actor,
+        subject=user,
+        target=user,
+        details={"by": "admin"},
+        manual=True,
+    )
+
+
+@transaction.atomic
+def user_change_roles(*, user: User, actor: User, roles: Iterable[str]) -> list[str]:
+    """Only super admins change roles. Returns the new role names."""
+    from users.permissions import can_change_roles
+
+    if not can_change_roles(actor):
+        raise PermissionDenied("Only a super admin can change roles.")
+    if user.pk == actor.pk:
+        raise ValidationError("You cannot change your own role.")
+    wanted = sorted({str(r) for r in roles})
+    unknown = set(wanted) - set(Role.values)
+    if unknown or not wanted:
+        raise ValidationError("Pick at least one valid role.")
+    old = sorted(user.groups.values_list("name", flat=True))
+    if old == wanted:
+        return wanted
+    user.groups.set(Group.objects.filter(name__in=wanted))
+    user.__dict__.pop("_role_names", None)
+    event_record(
+        kind=EventKind.USER_ROLE_CHANGED,
+        actor=actor,
+        subject=user,
+        target=user,
+        details={"changes": {"roles": [old, wanted]}},
+        manual=True,
+    )
+    return wanted
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+def invite_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("users:invite_accept", kwargs={"uidb64": uid, "token": token})
+    return f"{settings.MERIT_SITE_URL.rstrip('/')}{path}"
+
+
+@transaction.atomic
+def user_invite_send(*, user: User, actor: User) -> None:
+    """Email the user a one-time link to set their password. Django's token generator hashes
+    the password and last login into the token, so the link stops working once it is used."""
+    _check_can_manage(actor, user)
+    if not user.is_active:
+        raise ValidationError("Enable the user before sending an invitation.")
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_at"])
+    context = {
+        "user": user,
+        "url": invite_url(user),
+        "organisation_name": settings.MERIT_ORGANISATION_NAME,
+        "inviter": actor,
+    }
+    subject = render_to_string("users/email/invite_subject.txt", context).strip()
+    body = render_to_string("users/email/invite_body.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    event_record(
+        kind=EventKind.USER_INVITED,
+        actor=actor,
+        subject=user,
+        target=user,
+        details={"email": user.email},
+        manual=True,
+    )
+
+
+@transaction.atomic
+def user_invite_accept(*, user: User, password: str) -> None:
+    """The invited user sets their own password from the emailed link."""
+    validate_password(password, user=user)
+    user.set_password(password)
+    fields = ["password"]
+    if user.joined_at is None:
+        user.joined_at = timezone.now()
+        fields.append("joined_at")
+    user.save(update_fields=fields)
+    event_record(
+        kind=EventKind.USER_PASSWORD_SET,
+        actor=user,
+        subject=user,
+        target=user,
+        details={"by": "invitation"},
+        manual=False,
+    )
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_group_create(*, name: str, description: str = "", actor: User) -> UserGroup:
+    name = name.strip()
+    if UserGroup.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": "A group with this name already exists."})
+    group = UserGroup(name=name, description=description)
+    group.full_clean()
+    group.save()
+    return group
+
+
+@transaction.atomic
+def users_add_to_group(*, users: Iterable[User], group: UserGroup, actor: User) -> list[User]:
+    """Add users to a group with one INSERT; those already in it are skipped (no event)."""
+    users = list(users)
+    through = User.user_groups.through
+    already = set(
+        through.objects.filter(
+            usergroup_id=group.pk, user_id__in=[u.pk for u in users]
+        ).values_list("user_id", flat=True)
+    )
+    added = [u for u in users if u.pk not in already]
+    through.objects.bulk_create(
+        [through(user_id=u.pk, usergroup_id=group.pk) for u in added], ignore_conflicts=True
+    )
+    event_record_bulk(
+        kind=EventKind.USER_ADDED_TO_GROUP,
+        actor=actor,
+        specs=[EventSpec(subject=u, target=group, details={"group": group.name}) for u in added],
+        manual=True,
+    )
+    return added
+
+
+# --- departments ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def department_update(
+    *, department: Department, name: str, parent: Department | None, actor: User
+) -> Department:
+    """Rename and/or move a department. Moving rewrites `path` and `depth` of the whole
+    subtree; a department cannot move under itself or one of its descendants."""
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Enter a name."})
+    if parent is not None and parent.path.startswith(department.path):
+        raise ValidationError({"parent": "A department cannot move under itself."})
+    clash = Department.objects.filter(parent=parent, name__iexact=name).exclude(pk=department.pk)
+    if clash.exists():
+        raise ValidationError({"name": "This parent already has a department with this name."})
+    old_path, old_depth = department.path, department.depth
+    department.name = name
+    department.parent = parent
+    new_path = f"{parent.path if parent else '/'}{department.pk}/"
+    new_depth = (parent.depth + 1) if parent else 0
+    department.save(update_fields=["name", "parent", "updated_at"])
+    if new_path != old_path:
+        subtree = list(
+            Department.objects.select_for_update().filter(path__startswith=old_path).order_by("pk")
+        )
+        for node in subtree:
+            node.path = new_path + node.path[len(old_path) :]
+            node.depth = node.depth - old_depth + new_depth
+        Department.objects.bulk_update(subtree, ["path", "depth"])
+        department.path, department.depth = new_path, new_depth
+    return department
+
+
+# --- custom fields -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def custom_field_save(
+    *,
+    actor: User,
+    label: str,
+    kind: str,
+    choices: list[str] | None = None,
+    required: bool = False,
+    position: int = 0,
+    field: CustomField | None = None,
+) -> CustomField:
+    from users.roles import is_super_admin
+
+    if not is_super_admin(actor):
+        raise PermissionDenied("Only a super admin manages custom fields.")
+    if field is None:
+        base = slugify(label).replace("-", "_")[:50] or "field"
+        key, n = base, 2
+        while CustomField.objects.filter(key=key).exists():
+            key, n = f"{base}_{n}", n + 1
+        field = CustomField(key=key)
+    field.label = label.strip()
+    field.kind = kind
+    field.choices = [c.strip() for c in (choices or []) if c.strip()]
+    field.required = required
+    field.position = position
+    if field.kind == CustomField.Kind.CHOICE and not field.choices:
+        raise ValidationError({"choices": "A choice field needs at least one choice."})
+    field.full_clean()
+    field.save()
+    return field
+
+
+@transaction.atomic
+def custom_field_delete(*, actor: User, field: CustomField) -> None:
+    """Remove a definition; values stay in users' JSON (harmless, and restorable)."""
+    from users.roles import is_super_admin
+
+    if not is_super_admin(actor):
+        raise PermissionDenied("Only a super admin manages custom fields.")
+    field.delete()
+
+
+# --- the learner's own profile -------------------------------------------------------------
+
+SOCIAL_KEYS = ("website", "linkedin", "twitter", "facebook")
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    user: User,
+    bio: str,
+    social_links: dict[str, str],
+    avatar: UploadedFile | None = None,
+    remove_avatar: bool = False,
+) -> list[str]:
+    """A user edits their own profile. Going from empty to set records PROFILE_AVATAR_ADDED /
+    PROFILE_BIO_COMPLETED / PROFILE_SOCIAL_LINKS_ADDED (badges hang on these); any other change
+    records PROFILE_UPDATED. Returns the kinds recorded."""
+    from lms.images import image_validate_and_normalise
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    normalised = None
+    if avatar is not None:
+        try:
+            normalised = image_validate_and_normalise(
+                avatar,
+                max_bytes=settings.MERIT_AVATAR_MAX_BYTES,
+                max_pixels=settings.MERIT_IMAGE_MAX_PIXELS,
+                max_side=512,
+                square=True,
+            )
+        except ValidationError as exc:
+            raise ValidationError({"avatar": exc.messages}) from None
+    links = {k: (social_links.get(k) or "").strip() for k in SOCIAL_KEYS}
+    links = {k: v for k, v in links.items() if v}
+    bio = bio.strip()
+    kinds: list[str] = []
+    changed: list[str] = []
+    had_avatar, had_bio, had_links = bool(user.avatar), bool(user.bio), bool(user.social_links)
+    if normalised is not None:
+        old_avatar = (user.avatar.name or "") if user.avatar else ""
+        user.avatar.save(normalised.name or "avatar.png", normalised, save=False)
+        if old_avatar:
+            transaction.on_commit(lambda: default_storage.delete(old_avatar))
+        changed.append("avatar")
+        if not had_avatar:
+            kinds.append(EventKind.PROFILE_AVATAR_ADDED)
+    elif remove_avatar and user.avatar:
+        old_avatar = user.avatar.name or ""
+        user.avatar = ""  # type: ignore[assignment]
+        transaction.on_commit(lambda: default_storage.delete(old_avatar))
+        changed.append("avatar")
+    if bio != user.bio:
+        changed.append("bio")
+        if not had_bio and bio:
+            kinds.append(EventKind.PROFILE_BIO_COMPLETED)
+        user.bio = bio
+    if links != user.social_links:
+        changed.append("social_links")
+        if not had_links and links:
+            kinds.append(EventKind.PROFILE_SOCIAL_LINKS_ADDED)
+        user.social_links = links
+    if not changed:
+        return []
+    user.full_clean(exclude=["password"])
+    user.save()
+    milestone_fields: dict[str, str] = {
+        EventKind.PROFILE_AVATAR_ADDED: "avatar",
+        EventKind.PROFILE_BIO_COMPLETED: "bio",
+        EventKind.PROFILE_SOCIAL_LINKS_ADDED: "social_links",
+    }
+    for kind in kinds:
+        event_record(kind=kind, actor=user, subject=user, target=user, manual=False)
+    rest = [name for name in changed if name not in {milestone_fields[k] for k in kinds}]
+    if rest:
+        event_record(
+            kind=EventKind.PROFILE_UPDATED,
+            actor=user,
+            subject=user,
+            target=user,
+            details={"fields": rest},
+            manual=False,
+        )
+        kinds.append(EventKind.PROFILE_UPDATED)
+    return [str(k) for k in kinds]
+
+
+# --- impersonation (django-hijack signals, connected in users/apps.py) --------------------
+
+
+def impersonation_started(*, hijacker: User, hijacked: User, **_: Any) -> None:
+    event_record(
+        kind=EventKind.USER_IMPERSONATION_STARTED,
+        actor=hijacker,
+        subject=hijacked,
+        target=hijacked,
+        impersonator=None,
+        manual=True,
+    )
+
+
+def impersonation_ended(*, hijacker: User, hijacked: User, **_: Any) -> None:
+    event_record(
+        kind=EventKind.USER_IMPERSONATION_ENDED,
+        actor=hijacker,
+        subject=hijacked,
+        target=hijacked,
+        impersonator=None,
+        manual=True,
+    )

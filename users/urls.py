@@ -1,12 +1,34 @@
-# TEMPORARY placeholders so the skeleton runs; the users work replaces them.
 from django.urls import path
-from django.views.generic import TemplateView
+
+from users.views import organisation, profile, record, users_list
 
 app_name = "users"
-users_patterns = [
-    path("users/", TemplateView.as_view(template_name="base.html"), name="list"),
-    path("users/<int:pk>/", TemplateView.as_view(template_name="base.html"), name="detail"),
-    path("users/<int:pk>/events/", TemplateView.as_view(template_name="base.html"), name="events"),
-    path("profile/", TemplateView.as_view(template_name="base.html"), name="profile"),
+urlpatterns = [
+    path("users/", users_list.UserListView.as_view(), name="list"),
+    path("users/bulk/", users_list.UserBulkView.as_view(), name="bulk"),
+    path("users/<int:pk>/", record.UserDetailView.as_view(), name="detail"),
+    path(
+        "users/<int:user_pk>/password/", record.UserSetPasswordView.as_view(), name="set_password"
+    ),
+    path("users/<int:user_pk>/role/", record.UserRoleView.as_view(), name="change_role"),
+    path("users/<int:user_pk>/active/", record.UserSetActiveView.as_view(), name="set_active"),
+    path("users/<int:user_pk>/invite/", record.UserInviteView.as_view(), name="invite"),
+    path("users/<int:user_pk>/events/", record.UserEventsView.as_view(), name="events"),
+    path("profile/", profile.ProfileView.as_view(), name="profile"),
+    path(
+        "invitation/<uidb64>/<token>/",
+        profile.InviteAcceptView.as_view(),
+        name="invite_accept",
+    ),
+    path("departments/", organisation.DepartmentListView.as_view(), name="department_list"),
+    path(
+        "departments/<int:pk>/", organisation.DepartmentEditView.as_view(), name="department_edit"
+    ),
+    path("groups/", organisation.UserGroupListView.as_view(), name="group_list"),
+    path("custom-fields/", organisation.CustomFieldListView.as_view(), name="customfield_list"),
+    path(
+        "custom-fields/<int:pk>/",
+        organisation.CustomFieldEditView.as_view(),
+        name="customfield_edit",
+    ),
 ]
-urlpatterns = users_patterns

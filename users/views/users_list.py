@@ -1,0 +1,237 @@
+"""The admin's users list and its bulk action bar."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.views import View
+from django.views.generic import ListView
+
+from lms.jobs import bulk_run
+from lms.views import AdminRequiredMixin
+from users.bulk_actions import BULK_ACTIONS
+from users.forms import BulkConfirmForm, UserFilterForm
+from users.models import User
+from users.roles import is_super_admin
+from users.selectors import (
+    departments_visible_to,
+    user_groups_all,
+    user_list,
+    users_visible_to,
+)
+
+OWN_BULK_ACTIONS = {
+    "disable": "Disable",
+    "enable": "Enable",
+    "add_to_group": "Add to group",
+}
+
+
+def _bulk_actions_available() -> list[dict[str, str]]:
+    """The other apps' bulk actions whose URL exists (see users/bulk_actions.py)."""
+    actions = []
+    for label, url_name, icon in BULK_ACTIONS:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        actions.append({"label": label, "url": url, "icon": icon, "key": url_name})
+    return actions
+
+
+def _filter_form(request: HttpRequest, data: Any) -> UserFilterForm:
+    actor: User = request.user  # type: ignore[assignment]
+    return UserFilterForm(
+        data, departments=departments_visible_to(actor).order_by("path"), groups=user_groups_all()
+    )
+
+
+def _filtered_users(request: HttpRequest, form: UserFilterForm) -> QuerySet[User]:
+    actor: User = request.user  # type: ignore[assignment]
+    data = form.cleaned_data if form.is_valid() else {}
+    return user_list(
+        actor=actor,
+        search=data.get("q") or "",
+        department=data.get("department"),
+        group=data.get("group"),
+        role=data.get("role") or "",
+        status=data.get("status") or "active",
+        sort=data.get("sort") or "name",
+    )
+
+
+class UserListView(AdminRequiredMixin, ListView):  # type: ignore[type-arg]
+    template_name = "users/user_list.html"
+    context_object_name = "users"
+    paginate_by = 25
+
+    def get_queryset(self) -> QuerySet[User]:
+        self.filter_form = _filter_form(self.request, self.request.GET or None)
+        return _filtered_users(self.request, self.filter_form)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        sort_params = params.copy()
+        sort_params.pop("sort", None)
+        current_sort = params.get("sort", "name")
+        columns = []
+        for key, label in (
+            ("name", "Name"),
+            ("department", "Department"),
+            ("role", "Role"),
+            ("last_login", "Last login"),
+        ):
+            next_sort = f"-{key}" if current_sort == key else key
+            sort_params["sort"] = next_sort
+            columns.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "url": f"?{sort_params.urlencode()}",
+                    "active": current_sort.lstrip("-") == key,
+                    "descending": current_sort.startswith("-"),
+                }
+            )
+        filter_params = params.copy()
+        filter_params.pop("sort", None)
+        status = params.get("status", "active")
+        disabled_params = params.copy()
+        disabled_params["status"] = "active" if status == "disabled" else "disabled"
+        context.update(
+            {
+                "filter_form": self.filter_form,
+                "query_string": params.urlencode(),
+                "filter_params": [(k, v) for k, values in params.lists() for v in values],
+                "columns": columns,
+                "viewing_disabled": status == "disabled",
+                "toggle_disabled_url": f"?{disabled_params.urlencode()}",
+                "has_filters": any(params.get(k) for k in ("q", "department", "group", "role")),
+                "app_bulk_actions": _bulk_actions_available(),
+                "is_super_admin": is_super_admin(self.request.user),  # type: ignore[arg-type]
+                "threshold": settings.MERIT_BULK_JOB_THRESHOLD,
+            }
+        )
+        return context
+
+
+class UserBulkView(AdminRequiredMixin, View):
+    """The bulk bar submits here by GET: the picked users (or every user matching the list's
+    filters). Other apps' actions are forwarded to their page with repeated `user_ids`; our own
+    actions show a confirmation page, whose POST runs them inline or as a background job."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        actor: User = request.user  # type: ignore[assignment]
+        action = request.GET.get("action", "")
+        if request.GET.get("all_matching"):
+            filters = _filter_form(request, request.GET)
+            ids = list(_filtered_users(request, filters).values_list("pk", flat=True))
+        else:
+            raw = request.GET.getlist("user_ids")
+            try:
+                wanted = [int(pk) for pk in raw]
+            except ValueError:
+                wanted = []
+            ids = list(
+                users_visible_to(actor)
+                .filter(pk__in=wanted)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        back = reverse("users:list")
+        if not ids:
+            messages.warning(request, "Select at least one user first.")
+            return HttpResponseRedirect(back)
+        for app_action in _bulk_actions_available():
+            if app_action["key"] == action:
+                query = urlencode([("user_ids", pk) for pk in ids])
+                return HttpResponseRedirect(f"{app_action['url']}?{query}")
+        if action not in OWN_BULK_ACTIONS:
+            messages.error(request, "Unknown bulk action.")
+            return HttpResponseRedirect(back)
+        form = BulkConfirmForm(
+            initial={"user_ids": ",".join(str(pk) for pk in ids), "action": action}
+        )
+        return self._render(request, form, action, ids)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        actor: User = request.user  # type: ignore[assignment]
+        form = BulkConfirmForm(request.POST)
+        if not form.is_valid():
+            action = request.POST.get("action", "")
+            if action not in OWN_BULK_ACTIONS:
+                messages.error(request, "Unknown bulk action.")
+                return HttpResponseRedirect(reverse("users:list"))
+            ids = form.cleaned_data.get("user_ids") or []
+            return self._render(request, form, action, ids, status=400)
+        action = form.cleaned_data["action"]
+        ids = form.cleaned_data["user_ids"]
+        if action in ("disable", "enable"):
+            is_active = action == "enable"
+            result = bulk_run(
+                kind="users.set_active",
+                label=f"{OWN_BULK_ACTIONS[action]} {len(ids)} users",
+                item_ids=ids,
+                actor=actor,
+                params={"is_active": is_active},
+            )
+            verb = "enabled" if is_active else "disabled"
+            count_key = "changed"
+        else:
+            group = form.cleaned_data["group"]
+            result = bulk_run(
+                kind="users.add_to_group",
+                label=f"Add {len(ids)} users to {group.name}",
+                item_ids=ids,
+                actor=actor,
+                params={"group_id": group.pk},
+            )
+            verb = f"added to {group.name}"
+            count_key = "added"
+        if result.is_background:
+            assert result.job is not None
+            messages.info(request, f"{len(ids)} users are being processed in the background.")
+            return HttpResponseRedirect(result.job.get_absolute_url())
+        outcome = result.outcome
+        assert outcome is not None
+        text = f"{outcome.counts[count_key]} users {verb}."
+        if outcome.errors:
+            text += f" {len(outcome.errors)} skipped: {outcome.errors[0][1]}"
+            messages.warning(request, text)
+        else:
+            messages.success(request, text)
+        return HttpResponseRedirect(reverse("users:list"))
+
+    def _render(
+        self,
+        request: HttpRequest,
+        form: BulkConfirmForm,
+        action: str,
+        ids: list[int],
+        status: int = 200,
+    ) -> HttpResponse:
+        actor: User = request.user  # type: ignore[assignment]
+        if action != "add_to_group":
+            form.fields["group"].widget = form.fields["group"].hidden_widget()
+        preview = list(users_visible_to(actor).filter(pk__in=ids).order_by("last_name")[:10])
+        return render(
+            request,
+            "users/user_bulk_confirm.html",
+            {
+                "form": form,
+                "action": action,
+                "action_label": OWN_BULK_ACTIONS[action],
+                "count": len(ids),
+                "preview": preview,
+                "background": len(ids) > settings.MERIT_BULK_JOB_THRESHOLD,
+            },
+            status=status,
+        )
