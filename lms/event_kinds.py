@@ -56,9 +56,15 @@ class EventKind(models.TextChoices):
     CERTIFICATION_UNASSIGNED = "certification.unassigned", "Certification unassigned"
     CERTIFICATION_EXPIRED = "certification.expired", "Certification expired"
     CERTIFICATION_REMINDER_SENT = "certification.reminder_sent", "Renewal reminder sent"
+    CERTIFICATION_DEFINED = "certification.defined", "Certification created"
+    CERTIFICATION_DEFINITION_CHANGED = "certification.definition_changed", "Certification changed"
     # platform
     JOB_STARTED = "job.started", "Background job started"
 
 
 # kind -> subscribers, in the order they run. Apps add their own lines here.
-SUBSCRIBERS: dict[str, list[str]] = {}
+SUBSCRIBERS: dict[str, list[str]] = {
+    EventKind.COURSE_COMPLETED: ["certifications.services.on_course_completed"],
+    EventKind.LEARNING_PLAN_COMPLETED: ["certifications.services.on_learning_plan_completed"],
+    EventKind.EXTERNAL_TRAINING_RECORDED: ["certifications.services.on_external_training_recorded"],
+}

@@ -1,0 +1,118 @@
+"""Chunk handlers for the certifications' background jobs (see lms.jobs)."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+
+from certifications.certificates import (
+    CertificateRenderError,
+    certificate_filename,
+    certificate_pdf,
+)
+from certifications.models import Certification, CertificationAward, CertificationImport
+from certifications.services import AwardRequest, awards_apply
+from lms.jobs import ChunkOutcome, job_handler
+from lms.models import BackgroundJob
+
+
+@job_handler("certifications.award")
+def certification_award_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
+    """Award one chunk of users. The job's batch id is every award's source key, so a chunk
+    that runs again after its worker died skips the users it already awarded."""
+    params = job.params
+    certification = Certification.objects.get(pk=params["certification_id"])
+    issued_on = date.fromisoformat(params["issued_on"])
+    expires_on = date.fromisoformat(params["expires_on"]) if params.get("expires_on") else None
+    key = f"award:{params['batch']}"
+    outcome = awards_apply(
+        certification=certification,
+        requests=[
+            AwardRequest(
+                user_id=user_id,
+                issued_on=issued_on,
+                expires_on=expires_on,
+                association=params["association"],
+                external_training_id=params.get("external_training_id"),
+                source_key=key,
+            )
+            for user_id in item_ids
+        ],
+        actor=job.created_by,
+        manual=True,
+    )
+    return outcome.as_chunk_outcome()
+
+
+@job_handler("certifications.import")
+def certification_import_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
+    """Apply one chunk of a CSV import; items are the file's row numbers."""
+    imported = CertificationImport.objects.select_related("certification").get(
+        pk=job.params["import_id"]
+    )
+    wanted = set(item_ids)
+    key = f"import:{imported.pk}"
+    requests = [
+        AwardRequest(
+            user_id=row["user_id"],
+            issued_on=date.fromisoformat(row["issued"]),
+            expires_on=date.fromisoformat(row["expires"]) if row["expires"] else None,
+            association=row["assoc"],
+            external_training_id=row["training_id"],
+            source_key=key,
+        )
+        for row in imported.rows
+        if row["row"] in wanted and not row["errors"]
+    ]
+    outcome = awards_apply(
+        certification=imported.certification,
+        requests=requests,
+        actor=job.created_by,
+        manual=True,
+    ).as_chunk_outcome()
+    if job.pk and job.cursor + len(item_ids) >= job.total:
+        CertificationImport.objects.filter(pk=imported.pk).update(
+            status=CertificationImport.Status.APPLIED
+        )
+    return outcome
+
+
+def _zip_workdir(job: BackgroundJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / "jobs" / f"certificates-{job.pk}"
+
+
+@job_handler("certifications.zip")
+def certificates_zip_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
+    """Render one chunk of PDFs into the job's work folder (a rerun overwrites the same files);
+    the last chunk packs the folder into the job's result ZIP."""
+    outcome = ChunkOutcome()
+    workdir = _zip_workdir(job)
+    workdir.mkdir(parents=True, exist_ok=True)
+    awards = CertificationAward.objects.filter(pk__in=item_ids).select_related(
+        "certification", "user"
+    )
+    for award in awards:
+        try:
+            (workdir / certificate_filename(award)).write_bytes(certificate_pdf(award))
+            outcome.done += 1
+            outcome.counts["certificates"] += 1
+        except CertificateRenderError as exc:
+            outcome.errors.append((award.pk, str(exc)))
+    missing = set(item_ids) - {a.pk for a in awards}
+    outcome.errors.extend((pk, "Award not found.") for pk in sorted(missing))
+    if job.cursor + len(item_ids) >= job.total:
+        archive_path = workdir.with_suffix(".zip")
+        with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for pdf in sorted(workdir.glob("*.pdf")):
+                archive.write(pdf, arcname=pdf.name)
+        with archive_path.open("rb") as handle:
+            job.result_file.save(f"certificates-{job.pk}.zip", File(handle), save=False)
+        BackgroundJob.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
+        archive_path.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return outcome
