@@ -4,8 +4,10 @@ from the same seed. (Timings are the benchmark's business, not the suite's.)"""
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
@@ -14,6 +16,8 @@ from lms.management.commands.generate_load import (
     BENCH_ADMIN_USERNAME,
     COURSE_COUNT,
     DIVISIONS,
+    HEAVY_LEDGER,
+    HEAVY_USERNAME,
     MODULES_PER_COURSE,
     SQUADS_PER_TEAM,
     TEAMS_PER_DIVISION,
@@ -22,10 +26,18 @@ from users.models import Department, User
 from users.roles import Role
 
 
-def _generate(users: int, seed: int) -> str:
+def _generate(users: int, seed: int, ledger: int = 0) -> str:
     out = StringIO()
-    call_command("generate_load", users=users, ledger=0, seed=seed, stdout=out)
+    call_command("generate_load", users=users, ledger=ledger, seed=seed, stdout=out)
     return out.getvalue()
+
+
+def _model_or_skip(label: str) -> Any:
+    """The other apps' models are generated only once those apps exist."""
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        pytest.skip(f"{label} does not exist yet")
 
 
 def _snapshot() -> list[tuple[str, str, str, str, list[str], list[str]]]:
@@ -121,3 +133,46 @@ def test_generate_load_rejects_a_size_below_one_user() -> None:
     with pytest.raises(CommandError, match="--users"):
         _generate(users=0, seed=7)
     assert not User.objects.filter(username__startswith="load-").exists()
+
+
+@pytest.mark.django_db
+def test_generate_load_writes_the_ledger_with_balances_equal_to_its_sums() -> None:
+    from django.db.models import Sum
+
+    entry_model = _model_or_skip("achievements.PointsEntry")
+    balance_model = _model_or_skip("achievements.PointsBalance")
+    _generate(users=30, seed=7, ledger=400)
+    assert entry_model.objects.count() == 400 + HEAVY_LEDGER
+    sums = dict(
+        entry_model.objects.order_by()
+        .values("user_id")
+        .annotate(total=Sum("amount"))
+        .values_list("user_id", "total")
+    )
+    assert dict(balance_model.objects.values_list("user_id", "points")) == sums
+
+
+@pytest.mark.django_db
+def test_generate_load_keeps_period_summaries_equal_to_the_ledger() -> None:
+    from achievements.services import period_starts
+
+    entry_model = _model_or_skip("achievements.PointsEntry")
+    period_model = _model_or_skip("achievements.PeriodPoints")
+    _generate(users=10, seed=7, ledger=200)
+    expected: dict[tuple[int, str, Any], int] = {}
+    for user_id, amount, at in entry_model.objects.values_list("user_id", "amount", "awarded_at"):
+        for period, starts_on in period_starts(at).items():
+            key = (user_id, str(period), starts_on)
+            expected[key] = expected.get(key, 0) + amount
+    stored = {
+        (row.user_id, row.period, row.starts_on): row.points for row in period_model.objects.all()
+    }
+    assert stored == expected
+
+
+@pytest.mark.django_db
+def test_generate_load_gives_the_heavy_user_an_enrollment_in_every_course() -> None:
+    enrollment_model = _model_or_skip("progress.Enrollment")
+    _generate(users=5, seed=7)
+    heavy = User.objects.get(username=HEAVY_USERNAME)
+    assert enrollment_model.objects.filter(user=heavy).count() == COURSE_COUNT

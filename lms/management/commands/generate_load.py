@@ -449,6 +449,214 @@ def courses_generate(rng: random.Random, plan: Plan) -> list[int]:
     return list(course_ids)
 
 
+HEAVY_USERNAME = "bench-heavy"
+HEAVY_LEDGER = 10_000
+BADGE_COUNT = 12
+CERTIFICATION_COUNT = 8
+
+
+def heavy_user_create(squads: list[int], plan: Plan) -> int:
+    """Scenario 5's learner: 10,000 ledger entries and an enrollment in every course."""
+    heavy = User.objects.create(
+        username=HEAVY_USERNAME,
+        email="heavy@load.example.com",
+        first_name="Hilda",
+        last_name="Heavy",
+        password=make_password(LOAD_PASSWORD, salt="merit-load"),
+    )
+    heavy.departments.set([squads[0]])
+    heavy.groups.set(Group.objects.filter(name=Role.LEARNER))
+    return int(heavy.pk)
+
+
+def ledger_generate(
+    rng: random.Random, user_ids: range, heavy_id: int, count: int, plan: Plan
+) -> None:
+    """`count` ledger entries spread over the last two years (plus the heavy user's 10,000),
+    with the balances and week/month summaries that the achievements services keep beside it:
+    the same numbers `points_check` would compute."""
+    entry_model = _optional_model("achievements.PointsEntry")
+    balance_model = _optional_model("achievements.PointsBalance")
+    period_model = _optional_model("achievements.PeriodPoints")
+    if not (
+        _has_fields(entry_model, "user_id", "amount", "reason", "awarded_at", "source")
+        and _has_fields(balance_model, "user_id", "points", "is_active")
+        and _has_fields(period_model, "user_id", "period", "starts_on", "points", "is_active")
+    ):
+        return
+    assert entry_model is not None and balance_model is not None and period_model is not None
+    from achievements.services import period_starts
+
+    settings_model = _optional_model("achievements.GamificationSettings")
+    if settings_model is not None:
+        settings_model._default_manager.get_or_create(pk=1)
+    now = timezone.now()
+    amounts = (5, 10, 10, 10, 20, 25, 50, 100, 200)
+    owners = [user_ids[rng.randrange(len(user_ids))] for _ in range(count)]
+    owners += [heavy_id] * HEAVY_LEDGER
+    balances: dict[int, int] = {}
+    periods: dict[tuple[int, str, Any], int] = {}
+    day_starts: dict[Any, dict[str, Any]] = {}
+    entries = []
+    for owner in owners:
+        amount = rng.choice(amounts)
+        if balances.get(owner, 0) >= 50 and rng.random() < 0.03:
+            amount = -rng.choice((5, 10, 25))
+        awarded_at = now - timedelta(seconds=rng.randrange(LEDGER_DAYS * 86_400))
+        balances[owner] = balances.get(owner, 0) + amount
+        hour_key = awarded_at.replace(minute=0, second=0, microsecond=0)
+        starts = day_starts.get(hour_key)
+        if starts is None:
+            starts = day_starts[hour_key] = period_starts(awarded_at)
+        for period, starts_on in starts.items():
+            key = (owner, str(period), starts_on)
+            periods[key] = periods.get(key, 0) + amount
+        entries.append((owner, amount, "Load history", awarded_at, "import"))
+    plan.counts["ledger_entries"] = rows_insert(
+        entry_model, ["user_id", "amount", "reason", "awarded_at", "source"], entries
+    )
+    sequence_sync(entry_model)
+    rows_insert(
+        balance_model,
+        ["user_id", "points", "is_active"],
+        ((owner, total, True) for owner, total in sorted(balances.items())),
+    )
+    plan.counts["balances"] = len(balances)
+    plan.counts["period_summaries"] = rows_insert(
+        period_model,
+        ["user_id", "period", "starts_on", "points", "is_active"],
+        (
+            (owner, period, starts_on, total, True)
+            for (owner, period, starts_on), total in periods.items()
+        ),
+    )
+    sequence_sync(period_model)
+
+
+def badges_generate(rng: random.Random, user_ids: range, plan: Plan) -> None:
+    badge_model = _optional_model("achievements.Badge")
+    held_model = _optional_model("achievements.UserBadge")
+    if not _has_fields(badge_model, "name", "category") or not _has_fields(
+        held_model, "user_id", "badge_id", "awarded_at", "source"
+    ):
+        return
+    assert badge_model is not None and held_model is not None
+    categories = ("profile", "courses", "community", "engagement")
+    badges = [
+        badge_model._default_manager.get_or_create(
+            name=f"Load badge {number:02d}",
+            defaults={"category": categories[number % 4], "rule": "manual", "points": 10},
+        )[0]
+        for number in range(1, BADGE_COUNT + 1)
+    ]
+    now = timezone.now()
+    rows = []
+    for pk in user_ids:
+        if rng.random() < 0.2:
+            for badge in rng.sample(badges, k=rng.randint(1, 3)):
+                at = now - timedelta(seconds=rng.randrange(LEDGER_DAYS * 86_400))
+                rows.append((pk, badge.pk, at, "manual"))
+    plan.counts["badges"] = len(badges)
+    plan.counts["badges_held"] = rows_insert(
+        held_model, ["user_id", "badge_id", "awarded_at", "source"], rows
+    )
+    sequence_sync(held_model)
+
+
+def certifications_generate(rng: random.Random, user_ids: range, plan: Plan) -> None:
+    cert_model = _optional_model("certifications.Certification")
+    award_model = _optional_model("certifications.CertificationAward")
+    if not _has_fields(cert_model, "title", "validity_days") or not _has_fields(
+        award_model, "certification_id", "user_id", "issued_on", "expires_on", "code", "is_current"
+    ):
+        return
+    assert cert_model is not None and award_model is not None
+    certifications = [
+        cert_model._default_manager.get_or_create(
+            title=f"Load certification {number}",
+            defaults={"validity_days": None if number % 3 == 0 else 365},
+        )[0]
+        for number in range(1, CERTIFICATION_COUNT + 1)
+    ]
+    today = timezone.localdate()
+    rows = []
+    for pk in user_ids:
+        if rng.random() < 0.3:
+            for certification in rng.sample(certifications, k=rng.randint(1, 2)):
+                issued = today - timedelta(days=rng.randrange(LEDGER_DAYS))
+                validity = getattr(certification, "validity_days", None)
+                expires = None if validity is None else issued + timedelta(days=validity)
+                code = f"{rng.getrandbits(128):032x}"
+                rows.append((certification.pk, pk, issued, expires, code, True, "manual"))
+    plan.counts["certifications"] = len(certifications)
+    plan.counts["certification_awards"] = rows_insert(
+        award_model,
+        [
+            *("certification_id", "user_id", "issued_on", "expires_on"),
+            *("code", "is_current", "association"),
+        ],
+        rows,
+    )
+    sequence_sync(award_model)
+
+
+def progress_generate(
+    rng: random.Random, user_ids: range, heavy_id: int, course_ids: list[int], plan: Plan
+) -> None:
+    """Enrollments (one to three courses each; the heavy user in all of them) and progress:
+    about a third of the enrollments have completed activities, some the whole course."""
+    enrollment_model = _optional_model("progress.Enrollment")
+    done_model = _optional_model("progress.ActivityCompletion")
+    course_done_model = _optional_model("progress.CourseCompletion")
+    activity_model = _optional_model("progress.Activity")
+    if (
+        not course_ids
+        or activity_model is None
+        or not _has_fields(enrollment_model, "user_id", "course_id", "enrolled_at")
+        or not _has_fields(done_model, "user_id", "activity_id", "course_id", "completed_at")
+        or not _has_fields(course_done_model, "user_id", "course_id", "completed_at")
+    ):
+        return
+    assert enrollment_model is not None and done_model is not None
+    assert course_done_model is not None
+    activities: dict[int, list[int]] = {}
+    for activity_pk, course_pk in (
+        activity_model._default_manager.filter(module__course_id__in=course_ids)
+        .order_by("module__position", "position", "pk")
+        .values_list("pk", "module__course_id")
+    ):
+        activities.setdefault(course_pk, []).append(activity_pk)
+    now = timezone.now()
+    enrollments: list[tuple[int, int, Any]] = []
+    completions: list[tuple[int, int, int, Any]] = []
+    courses_done: list[tuple[int, int, Any]] = []
+    people = [(pk, rng.sample(course_ids, k=rng.randint(1, 3))) for pk in user_ids]
+    people.append((heavy_id, list(course_ids)))
+    for pk, picked in people:
+        for course_pk in picked:
+            enrolled = now - timedelta(days=rng.randrange(LEDGER_DAYS))
+            enrollments.append((pk, course_pk, enrolled))
+            if rng.random() < 0.33:
+                steps = activities.get(course_pk, [])
+                done = rng.randint(1, len(steps)) if steps else 0
+                at = enrolled + timedelta(hours=rng.randrange(1, 500))
+                completions.extend((pk, a, course_pk, at) for a in steps[:done])
+                if steps and done == len(steps):
+                    courses_done.append((pk, course_pk, at))
+    plan.counts["enrollments"] = rows_insert(
+        enrollment_model, ["user_id", "course_id", "enrolled_at"], enrollments
+    )
+    sequence_sync(enrollment_model)
+    plan.counts["activity_completions"] = rows_insert(
+        done_model, ["user_id", "activity_id", "course_id", "completed_at"], completions
+    )
+    sequence_sync(done_model)
+    plan.counts["course_completions"] = rows_insert(
+        course_done_model, ["user_id", "course_id", "completed_at"], courses_done
+    )
+    sequence_sync(course_done_model)
+
+
 def generate(*, users: int, ledger: int, seed: int, stdout: Any = None) -> Plan:
     from users.services import roles_ensure
 
@@ -473,9 +681,18 @@ def generate(*, users: int, ledger: int, seed: int, stdout: Any = None) -> Plan:
         started = time.perf_counter()
         groups_generate(rng, user_ids, plan)
         step("groups", started)
+        heavy_id = heavy_user_create(squads, plan)
         started = time.perf_counter()
-        courses_generate(rng, plan)
-        step("courses", started)
+        course_ids = courses_generate(rng, plan)
+        progress_generate(rng, user_ids, heavy_id, course_ids, plan)
+        step("courses and progress", started)
+        started = time.perf_counter()
+        ledger_generate(rng, user_ids, heavy_id, ledger, plan)
+        step("ledger", started)
+        started = time.perf_counter()
+        badges_generate(rng, user_ids, plan)
+        certifications_generate(rng, user_ids, plan)
+        step("badges and certifications", started)
     if _is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
