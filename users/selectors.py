@@ -124,7 +124,7 @@ def _role_rank_subquery() -> Subquery:
     )
     through = User.groups.through.objects.filter(user_id=OuterRef("pk"))
     ranked = through.annotate(rank=rank).order_by("-rank")  # type: ignore[misc]
-    return Subquery(ranked.values("rank")[:1])
+    return Subquery(ranked.values("rank")[:1])  # type: ignore[misc]
 
 
 def user_list(

@@ -71,6 +71,14 @@ class UserListView(AdminRequiredMixin, ListView):  # type: ignore[type-arg]
     template_name = "users/user_list.html"
     context_object_name = "users"
     paginate_by = 25
+    page_sizes = (25, 50, 100)
+
+    def get_paginate_by(self, queryset: Any) -> int:
+        try:
+            size = int(self.request.GET.get("per_page", self.paginate_by))
+        except ValueError:
+            size = self.paginate_by
+        return size if size in self.page_sizes else self.paginate_by
 
     def get_queryset(self) -> QuerySet[User]:
         self.filter_form = _filter_form(self.request, self.request.GET or None)
@@ -106,8 +114,20 @@ class UserListView(AdminRequiredMixin, ListView):  # type: ignore[type-arg]
         status = params.get("status", "active")
         disabled_params = params.copy()
         disabled_params["status"] = "active" if status == "disabled" else "disabled"
+        size_params = params.copy()
+        per_page_links = []
+        for size in self.page_sizes:
+            size_params["per_page"] = str(size)
+            per_page_links.append(
+                {
+                    "size": size,
+                    "url": f"?{size_params.urlencode()}",
+                    "active": size == self.get_paginate_by(None),
+                }
+            )
         context.update(
             {
+                "per_page_links": per_page_links,
                 "filter_form": self.filter_form,
                 "query_string": params.urlencode(),
                 "filter_params": [(k, v) for k, values in params.lists() for v in values],
