@@ -68,3 +68,19 @@ SUBSCRIBERS: dict[str, list[str]] = {
     EventKind.LEARNING_PLAN_COMPLETED: ["certifications.services.on_learning_plan_completed"],
     EventKind.EXTERNAL_TRAINING_RECORDED: ["certifications.services.on_external_training_recorded"],
 }
+
+# achievements: points for passed modules/courses/content, badge rules, leaderboard membership
+for _kind, _subscriber in [
+    (EventKind.MODULE_COMPLETED, "achievements.subscribers.on_module_completed"),
+    (EventKind.COURSE_COMPLETED, "achievements.subscribers.on_course_completed"),
+    (EventKind.ACTIVITY_COMPLETED, "achievements.subscribers.on_activity_completed"),
+    (EventKind.PROFILE_AVATAR_ADDED, "achievements.subscribers.on_badge_event"),
+    (EventKind.PROFILE_BIO_COMPLETED, "achievements.subscribers.on_badge_event"),
+    (EventKind.PROFILE_SOCIAL_LINKS_ADDED, "achievements.subscribers.on_badge_event"),
+    (EventKind.COMMUNITY_POST_PUBLISHED, "achievements.subscribers.on_badge_event"),
+    (EventKind.COMMUNITY_COMMENT_POSTED, "achievements.subscribers.on_badge_event"),
+    (EventKind.COMMUNITY_REACTION_RECEIVED, "achievements.subscribers.on_badge_event"),
+    (EventKind.USER_DISABLED, "achievements.subscribers.on_user_active_changed"),
+    (EventKind.USER_ENABLED, "achievements.subscribers.on_user_active_changed"),
+]:
+    SUBSCRIBERS.setdefault(str(_kind), []).append(_subscriber)

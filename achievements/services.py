@@ -1,0 +1,934 @@
+"""Writes for gamification. Each public service is one transaction and records its events.
+
+The ledger, the balance and the period summaries change together: the ledger gets new rows,
+the balance and the week/month summaries get `UPDATE ... SET points = points + n` (no
+read-modify-write), all in the caller's transaction. Removing points locks the balance row
+first (`select_for_update`) and then checks it, so two removals cannot both pass the check."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from achievements.models import (
+    MAX_POINTS_PER_ENTRY,
+    ActivityPoints,
+    Badge,
+    CoursePoints,
+    GamificationSettings,
+    PeriodPoints,
+    PointsBalance,
+    PointsEntry,
+    UserBadge,
+)
+from achievements.rules import RULES, local_date, rule_counts, rules_for_kind
+from lms.context import current_impersonator
+from lms.event_kinds import EventKind
+from lms.events import EventSpec, event_record, event_record_bulk
+from lms.images import image_resized, image_validate_and_normalise
+
+if TYPE_CHECKING:
+    from progress.models import Activity, Course
+    from users.models import User
+
+EARLIEST_AWARD_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+BADGE_IMAGE_SIDE = 256
+BADGE_IMAGE_SMALL_SIDE = 64
+COMMUNITY_KINDS = {
+    str(EventKind.COMMUNITY_POST_PUBLISHED),
+    str(EventKind.COMMUNITY_COMMENT_POSTED),
+    str(EventKind.COMMUNITY_REACTION_RECEIVED),
+}
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def points_validate_amount(amount: Any) -> int:
+    """A whole positive number of points up to the cap, or a ValidationError saying why."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        if isinstance(amount, float) and amount.is_integer():
+            amount = int(amount)
+        else:
+            raise ValidationError("Points must be a whole number.", code="not_whole")
+    if amount <= 0:
+        raise ValidationError("Points must be a positive whole number.", code="not_positive")
+    if amount > MAX_POINTS_PER_ENTRY:
+        raise ValidationError(
+            f"At most {MAX_POINTS_PER_ENTRY:,} points at a time.", code="too_many"
+        )
+    return amount
+
+
+def points_validate_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why: the reason is required.", code="no_reason")
+    if len(reason) > 255:
+        raise ValidationError("Keep the reason under 255 characters.", code="long_reason")
+    return reason
+
+
+def points_validate_date(awarded_at: datetime | None) -> datetime:
+    now = timezone.now()
+    if awarded_at is None:
+        return now
+    if timezone.is_naive(awarded_at):
+        awarded_at = timezone.make_aware(awarded_at)
+    if awarded_at > now + timedelta(minutes=5):
+        raise ValidationError("The date cannot be in the future.", code="future")
+    if awarded_at < EARLIEST_AWARD_DATE:
+        raise ValidationError("The date must be in 2000 or later.", code="too_old")
+    return awarded_at
+
+
+def gamification_require_enabled() -> GamificationSettings:
+    config = GamificationSettings.load()
+    if not config.enabled:
+        raise ValidationError("Gamification is turned off.", code="disabled")
+    return config
+
+
+# --- balances and period summaries ----------------------------------------------------------
+
+
+def period_starts(moment: datetime) -> dict[str, date]:
+    """The week (Monday) and month the moment falls in, in the organisation's time zone."""
+    day = local_date(moment)
+    return {
+        PeriodPoints.Period.WEEK: day - timedelta(days=day.weekday()),
+        PeriodPoints.Period.MONTH: day.replace(day=1),
+    }
+
+
+def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]]) -> None:
+    """Add (user_id, amount, awarded_at) to the balances and period summaries: rows are created
+    if missing (INSERT ... ON CONFLICT DO NOTHING), then changed with one atomic UPDATE per
+    distinct amount. Call inside the transaction that appends the matching ledger rows."""
+    from users.models import User
+
+    if not deltas:
+        return
+    per_user: dict[int, int] = defaultdict(int)
+    per_period: dict[tuple[str, date, int], int] = defaultdict(int)
+    for user_id, amount, awarded_at in deltas:
+        per_user[user_id] += amount
+        for period, starts_on in period_starts(awarded_at).items():
+            per_period[(period, starts_on, user_id)] += amount
+    active = dict(User.objects.filter(pk__in=list(per_user)).values_list("pk", "is_active"))
+    PointsBalance.objects.bulk_create(
+        [PointsBalance(user_id=pk, is_active=active.get(pk, True)) for pk in sorted(per_user)],
+        ignore_conflicts=True,
+    )
+    by_amount: dict[int, list[int]] = defaultdict(list)
+    for user_id, total in per_user.items():
+        if total:
+            by_amount[total].append(user_id)
+    for total, user_ids in by_amount.items():
+        PointsBalance.objects.filter(user_id__in=sorted(user_ids)).update(
+            points=F("points") + total, updated_at=timezone.now()
+        )
+    PeriodPoints.objects.bulk_create(
+        [
+            PeriodPoints(
+                user_id=user_id,
+                period=period,
+                starts_on=starts_on,
+                is_active=active.get(user_id, True),
+            )
+            for (period, starts_on, user_id) in sorted(per_period)
+        ],
+        ignore_conflicts=True,
+    )
+    grouped: dict[tuple[str, date, int], list[int]] = defaultdict(list)
+    for (period, starts_on, user_id), total in per_period.items():
+        if total:
+            grouped[(period, starts_on, total)].append(user_id)
+    for (period, starts_on, total), user_ids in grouped.items():
+        PeriodPoints.objects.filter(
+            period=period, starts_on=starts_on, user_id__in=sorted(user_ids)
+        ).update(points=F("points") + total)
+
+
+def _content_fields(content: models.Model | None) -> dict[str, Any]:
+    if content is None:
+        return {"content_type": None, "content_id": None, "content_label": ""}
+    return {
+        "content_type": ContentType.objects.get_for_model(content),
+        "content_id": content.pk,
+        "content_label": str(content)[:255],
+    }
+
+
+def _entry_details(entry: PointsEntry) -> dict[str, Any]:
+    return {
+        "amount": entry.amount,
+        "reason": entry.reason,
+        "source": entry.source,
+        "awarded_at": entry.awarded_at.isoformat(),
+        "content": entry.content_label,
+    }
+
+
+def _record_entries(entries: Sequence[PointsEntry], *, actor: User | None) -> None:
+    """Append the ledger rows, move balances and summaries, and record one event per entry."""
+    if not entries:
+        return
+    PointsEntry.objects.bulk_create(entries, batch_size=2000)
+    if entries[0].pk is None:  # databases without RETURNING on bulk insert
+        raise RuntimeError("bulk_create did not return primary keys")
+    _apply_deltas([(entry.user_id, entry.amount, entry.awarded_at) for entry in entries])
+    for sign, kind in ((1, EventKind.POINTS_AWARDED), (-1, EventKind.POINTS_DEDUCTED)):
+        chosen = [entry for entry in entries if (entry.amount > 0) == (sign > 0)]
+        by_manual: dict[bool, list[PointsEntry]] = defaultdict(list)
+        for entry in chosen:
+            by_manual[entry.source == PointsEntry.Source.MANUAL].append(entry)
+        for manual, group in by_manual.items():
+            event_record_bulk(
+                kind=kind,
+                actor=actor,
+                manual=manual,
+                specs=[
+                    EventSpec(subject=entry.user_id, target=entry, details=_entry_details(entry))
+                    for entry in group
+                ],
+            )
+
+
+# --- points ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def points_award(
+    *,
+    user: User,
+    amount: int,
+    reason: str,
+    actor: User | None,
+    awarded_at: datetime | None = None,
+    source: str = PointsEntry.Source.MANUAL,
+    content: models.Model | None = None,
+) -> PointsEntry:
+    """Add `amount` points to the user's ledger and balance."""
+    gamification_require_enabled()
+    amount = points_validate_amount(amount)
+    entry = PointsEntry(
+        user_id=user.pk,
+        amount=amount,
+        reason=points_validate_reason(reason),
+        awarded_at=points_validate_date(awarded_at),
+        source=source,
+        actor=actor if actor is not None and actor.pk else None,
+        impersonator=current_impersonator(),
+        **_content_fields(content),
+    )
+    entry.save()
+    _apply_deltas([(user.pk, amount, entry.awarded_at)])
+    event_record(
+        kind=EventKind.POINTS_AWARDED,
+        actor=actor,
+        subject=user,
+        target=entry,
+        details=_entry_details(entry),
+        manual=source == PointsEntry.Source.MANUAL,
+    )
+    return entry
+
+
+def _lock_balances(user_ids: Iterable[int]) -> dict[int, int]:
+    """Lock the balance rows (creating missing ones), in pk order; returns {user_id: points}.
+    Hold the lock until the transaction ends."""
+    from users.models import User
+
+    ids = sorted(set(user_ids))
+    active = dict(User.objects.filter(pk__in=ids).values_list("pk", "is_active"))
+    PointsBalance.objects.bulk_create(
+        [PointsBalance(user_id=pk, is_active=active.get(pk, True)) for pk in ids],
+        ignore_conflicts=True,
+    )
+    return dict(
+        PointsBalance.objects.select_for_update()
+        .filter(user_id__in=ids)
+        .order_by("pk")
+        .values_list("user_id", "points")
+    )
+
+
+@transaction.atomic
+def points_deduct(
+    *,
+    user: User,
+    amount: int,
+    reason: str,
+    actor: User | None,
+    awarded_at: datetime | None = None,
+    source: str = PointsEntry.Source.MANUAL,
+    content: models.Model | None = None,
+) -> PointsEntry:
+    """Remove `amount` points; refused when the user has fewer than that."""
+    gamification_require_enabled()
+    amount = points_validate_amount(amount)
+    reason = points_validate_reason(reason)
+    awarded_at = points_validate_date(awarded_at)
+    balance = _lock_balances([user.pk]).get(user.pk, 0)
+    if amount > balance:
+        raise ValidationError(
+            f"{user} has {balance:,} points; you cannot remove {amount:,}.", code="insufficient"
+        )
+    entry = PointsEntry(
+        user_id=user.pk,
+        amount=-amount,
+        reason=reason,
+        awarded_at=awarded_at,
+        source=source,
+        actor=actor if actor is not None and actor.pk else None,
+        impersonator=current_impersonator(),
+        **_content_fields(content),
+    )
+    entry.save()
+    _apply_deltas([(user.pk, -amount, awarded_at)])
+    event_record(
+        kind=EventKind.POINTS_DEDUCTED,
+        actor=actor,
+        subject=user,
+        target=entry,
+        details=_entry_details(entry),
+        manual=source == PointsEntry.Source.MANUAL,
+    )
+    return entry
+
+
+@transaction.atomic
+def points_award_bulk(
+    *,
+    user_ids: Sequence[int],
+    amount: int,
+    reason: str,
+    actor: User | None,
+    awarded_at: datetime | None = None,
+    source: str = PointsEntry.Source.MANUAL,
+    content: models.Model | None = None,
+) -> list[PointsEntry]:
+    """The same award to many users with set-based writes (one chunk of a bulk job)."""
+    gamification_require_enabled()
+    amount = points_validate_amount(amount)
+    reason = points_validate_reason(reason)
+    awarded_at = points_validate_date(awarded_at)
+    content_fields = _content_fields(content)
+    real_actor = actor if actor is not None and actor.pk else None
+    impersonator = current_impersonator()
+    entries = [
+        PointsEntry(
+            user_id=user_id,
+            amount=amount,
+            reason=reason,
+            awarded_at=awarded_at,
+            source=source,
+            actor=real_actor,
+            impersonator=impersonator,
+            **content_fields,
+        )
+        for user_id in dict.fromkeys(user_ids)
+    ]
+    _record_entries(entries, actor=actor)
+    return entries
+
+
+@dataclass
+class DeductOutcome:
+    entries: list[PointsEntry] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+@transaction.atomic
+def points_deduct_bulk(
+    *,
+    user_ids: Sequence[int],
+    amount: int,
+    reason: str,
+    actor: User | None,
+    awarded_at: datetime | None = None,
+) -> DeductOutcome:
+    """Remove points from many users; those with fewer points than `amount` are refused."""
+    gamification_require_enabled()
+    amount = points_validate_amount(amount)
+    reason = points_validate_reason(reason)
+    awarded_at = points_validate_date(awarded_at)
+    balances = _lock_balances(user_ids)
+    outcome = DeductOutcome()
+    real_actor = actor if actor is not None and actor.pk else None
+    impersonator = current_impersonator()
+    for user_id in dict.fromkeys(user_ids):
+        balance = balances.get(user_id, 0)
+        if amount > balance:
+            outcome.refused[user_id] = f"Has {balance:,} points; cannot remove {amount:,}."
+            continue
+        outcome.entries.append(
+            PointsEntry(
+                user_id=user_id,
+                amount=-amount,
+                reason=reason,
+                awarded_at=awarded_at,
+                source=PointsEntry.Source.MANUAL,
+                actor=real_actor,
+                impersonator=impersonator,
+            )
+        )
+    _record_entries(outcome.entries, actor=actor)
+    return outcome
+
+
+@dataclass(frozen=True)
+class AutoAward:
+    """An automatic award that happens once per user and `award_key`."""
+
+    user_id: int
+    amount: int
+    reason: str
+    source: str
+    award_key: str
+    content_type_id: int | None = None
+    content_id: int | None = None
+    content_label: str = ""
+
+
+def points_award_once(awards: Sequence[AutoAward], *, at: datetime | None = None) -> int:
+    """Apply automatic awards, skipping every (user, award_key) already in the ledger; returns
+    how many were added. Set-based: one read of existing keys, one insert. Call in the
+    transaction of the event that caused them (subscribers do)."""
+    wanted = {(a.user_id, a.award_key): a for a in awards if a.amount > 0}
+    if not wanted:
+        return 0
+    existing = set(
+        PointsEntry.objects.filter(
+            user_id__in={user_id for user_id, _ in wanted},
+            award_key__in={key for _, key in wanted},
+        ).values_list("user_id", "award_key")
+    )
+    moment = at or timezone.now()
+    impersonator = current_impersonator()
+    entries = [
+        PointsEntry(
+            user_id=a.user_id,
+            amount=a.amount,
+            reason=a.reason[:255],
+            awarded_at=moment,
+            source=a.source,
+            award_key=a.award_key,
+            content_type_id=a.content_type_id,
+            content_id=a.content_id,
+            content_label=a.content_label[:255],
+            impersonator=impersonator,
+        )
+        for pair, a in wanted.items()
+        if pair not in existing
+    ]
+    _record_entries(entries, actor=None)
+    return len(entries)
+
+
+@dataclass
+class LedgerCheck:
+    users_checked: int = 0
+    mismatches: list[tuple[int, int, int]] = field(default_factory=list)  # user, balance, ledger
+    periods_fixed: int = 0
+    activity_fixed: int = 0
+    repaired: bool = False
+
+
+@transaction.atomic
+def points_check(*, repair: bool = False) -> LedgerCheck:
+    """Compare every balance with the sum of its ledger. With `repair`, set the balances (and
+    rebuild the period summaries and the disabled flags) from the ledger."""
+    from users.models import User
+
+    ledger = dict(
+        PointsEntry.objects.order_by()
+        .values("user_id")
+        .annotate(total=Sum("amount"))
+        .values_list("user_id", "total")
+    )
+    if repair:
+        list(PointsBalance.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+    balances = dict(PointsBalance.objects.values_list("user_id", "points"))
+    report = LedgerCheck(users_checked=len(set(ledger) | set(balances)))
+    for user_id in sorted(set(ledger) | set(balances)):
+        expected, actual = ledger.get(user_id, 0), balances.get(user_id, 0)
+        if expected != actual:
+            report.mismatches.append((user_id, actual, expected))
+    if not repair:
+        return report
+    active = dict(User.objects.values_list("pk", "is_active"))
+    PointsBalance.objects.bulk_create(
+        [PointsBalance(user_id=pk, is_active=active.get(pk, True)) for pk in sorted(ledger)],
+        ignore_conflicts=True,
+    )
+    for user_id, _, expected in report.mismatches:
+        PointsBalance.objects.filter(user_id=user_id).update(points=expected)
+    report.activity_fixed += PointsBalance.objects.filter(
+        user_id__in=[pk for pk, on in active.items() if not on], is_active=True
+    ).update(is_active=False)
+    report.activity_fixed += PointsBalance.objects.filter(
+        user_id__in=[pk for pk, on in active.items() if on], is_active=False
+    ).update(is_active=True)
+    expected_periods: dict[tuple[int, str, date], int] = defaultdict(int)
+    for user_id, amount, awarded_at in PointsEntry.objects.values_list(
+        "user_id", "amount", "awarded_at"
+    ).iterator(chunk_size=5000):
+        for period, starts_on in period_starts(awarded_at).items():
+            expected_periods[(user_id, period, starts_on)] += amount
+    current = {
+        (row.user_id, row.period, row.starts_on): row
+        for row in PeriodPoints.objects.select_for_update()
+    }
+    for key, row in current.items():
+        if expected_periods.get(key, 0) != row.points:
+            PeriodPoints.objects.filter(pk=row.pk).update(points=expected_periods.get(key, 0))
+            report.periods_fixed += 1
+    missing = [key for key in expected_periods if key not in current]
+    PeriodPoints.objects.bulk_create(
+        [
+            PeriodPoints(
+                user_id=user_id,
+                period=period,
+                starts_on=starts_on,
+                points=expected_periods[(user_id, period, starts_on)],
+                is_active=active.get(user_id, True),
+            )
+            for (user_id, period, starts_on) in missing
+        ]
+    )
+    report.periods_fixed += len(missing)
+    report.repaired = True
+    return report
+
+
+def points_sync_active(*, user_ids: Sequence[int]) -> None:
+    """Mirror the users' `is_active` onto their balance and period rows (leaderboards)."""
+    from users.models import User
+
+    for is_active in (True, False):
+        ids = list(User.objects.filter(pk__in=user_ids, is_active=is_active).values_list("pk"))
+        flat = [pk for (pk,) in ids]
+        if flat:
+            PointsBalance.objects.filter(user_id__in=flat).update(is_active=is_active)
+            PeriodPoints.objects.filter(user_id__in=flat).update(is_active=is_active)
+
+
+# --- settings and overrides ------------------------------------------------------------------
+
+
+@transaction.atomic
+def gamification_settings_update(*, actor: User, **changes: Any) -> GamificationSettings:
+    config = GamificationSettings.objects.select_for_update().get(pk=GamificationSettings.load().pk)
+    changed = {}
+    for name, value in changes.items():
+        if getattr(config, name) != value:
+            changed[name] = {"from": getattr(config, name), "to": value}
+            setattr(config, name, value)
+    config.full_clean()
+    config.save()
+    if changed:
+        event_record(
+            kind=EventKind.GAMIFICATION_SETTINGS_CHANGED,
+            actor=actor,
+            subject=None,
+            target=config,
+            details={"changed": changed},
+            manual=True,
+        )
+    return config
+
+
+@transaction.atomic
+def course_points_set(*, course: Course, points: int | None, actor: User) -> None:
+    """Custom points for passing `course` (None: back to the default)."""
+    if points is None:
+        CoursePoints.objects.filter(course=course).delete()
+    else:
+        CoursePoints.objects.update_or_create(course=course, defaults={"points": points})
+    event_record(
+        kind=EventKind.GAMIFICATION_SETTINGS_CHANGED,
+        actor=actor,
+        subject=None,
+        target=course,
+        details={"course_points": points},
+        manual=True,
+    )
+
+
+@transaction.atomic
+def activity_points_set(*, activity: Activity, points: int | None, actor: User) -> None:
+    """Points for completing `activity` (None: none)."""
+    if points is None:
+        ActivityPoints.objects.filter(activity=activity).delete()
+    else:
+        ActivityPoints.objects.update_or_create(activity=activity, defaults={"points": points})
+    event_record(
+        kind=EventKind.GAMIFICATION_SETTINGS_CHANGED,
+        actor=actor,
+        subject=None,
+        target=activity,
+        details={"activity_points": points},
+        manual=True,
+    )
+
+
+# --- badges ---------------------------------------------------------------------------------
+
+
+def _badge_set_image(badge: Badge, upload: UploadedFile) -> None:
+    normalised = image_validate_and_normalise(
+        upload,
+        max_bytes=2 * 1024 * 1024,
+        max_pixels=16_000_000,
+        max_side=BADGE_IMAGE_SIDE,
+        square=True,
+    )
+    content = normalised.read()
+    normalised.seek(0)
+    badge.image.save(normalised.name or "badge.png", normalised, save=False)
+    small = image_resized(content, side=BADGE_IMAGE_SMALL_SIDE)
+    badge.image_small.save((badge.image.name or "badge.png").rsplit("/", 1)[-1], small, save=False)
+
+
+def _badge_validate_rule(rule: str, threshold: int) -> None:
+    if rule not in RULES:
+        raise ValidationError({"rule": "Choose one of the listed rules."})
+    if threshold < 1:
+        raise ValidationError({"threshold": "The threshold must be at least 1."})
+
+
+@transaction.atomic
+def badge_create(
+    *,
+    actor: User,
+    name: str,
+    category: str,
+    rule: str = "manual",
+    threshold: int = 1,
+    description: str = "",
+    points: int = 0,
+    is_active: bool = True,
+    image: UploadedFile | None = None,
+) -> Badge:
+    """A new badge. Nobody gets it until an event crosses its threshold, or an admin applies
+    the rule retroactively (see `badge_rule_apply`)."""
+    _badge_validate_rule(rule, threshold)
+    badge = Badge(
+        name=name.strip(),
+        category=category,
+        rule=rule,
+        threshold=threshold,
+        description=description.strip(),
+        points=points,
+        is_active=is_active,
+    )
+    if image is not None:
+        _badge_set_image(badge, image)  # raises ValidationError before anything is saved
+    badge.full_clean()
+    badge.save()
+    event_record(
+        kind=EventKind.GAMIFICATION_SETTINGS_CHANGED,
+        actor=actor,
+        subject=None,
+        target=badge,
+        details={"badge_created": badge.name, "rule": rule, "threshold": threshold},
+        manual=True,
+    )
+    return badge
+
+
+@transaction.atomic
+def badge_update(
+    *, badge: Badge, actor: User, image: UploadedFile | None = None, **changes: Any
+) -> Badge:
+    """Change a badge. Nobody loses it: a stricter rule only applies to future awards."""
+    badge = Badge.objects.select_for_update().get(pk=badge.pk)
+    for name, value in changes.items():
+        setattr(badge, name, value)
+    _badge_validate_rule(badge.rule, badge.threshold)
+    if image is not None:
+        _badge_set_image(badge, image)
+    badge.full_clean()
+    badge.save()
+    event_record(
+        kind=EventKind.GAMIFICATION_SETTINGS_CHANGED,
+        actor=actor,
+        subject=None,
+        target=badge,
+        details={"badge_updated": badge.name, "fields": sorted(changes)},
+        manual=True,
+    )
+    return badge
+
+
+def _badge_points(badge: Badge, user_ids: Iterable[int], at: datetime) -> None:
+    if badge.points:
+        content_type = ContentType.objects.get_for_model(Badge)
+        points_award_once(
+            [
+                AutoAward(
+                    user_id=user_id,
+                    amount=badge.points,
+                    reason=f"Badge: {badge.name}",
+                    source=PointsEntry.Source.BADGE,
+                    award_key=f"badge:{badge.pk}",
+                    content_type_id=content_type.pk,
+                    content_id=badge.pk,
+                    content_label=badge.name,
+                )
+                for user_id in user_ids
+            ],
+            at=at,
+        )
+
+
+def badges_award_by_rule(*, badge: Badge, user_ids: Iterable[int]) -> list[int]:
+    """Give `badge` to those of `user_ids` who have not had it (held or revoked); returns who
+    got it. Idempotent: the (user, badge) unique constraint makes a replay a no-op."""
+    candidates = set(user_ids) - set(
+        UserBadge.objects.filter(badge=badge, user_id__in=set(user_ids)).values_list(
+            "user_id", flat=True
+        )
+    )
+    if not candidates:
+        return []
+    now = timezone.now()
+    winners = sorted(candidates)
+    UserBadge.objects.bulk_create(
+        [
+            UserBadge(user_id=user_id, badge=badge, awarded_at=now, source=UserBadge.Source.RULE)
+            for user_id in winners
+        ]
+    )
+    event_record_bulk(
+        kind=EventKind.BADGE_EARNED,
+        actor=None,
+        specs=[
+            EventSpec(
+                subject=user_id, target=badge, details={"badge": badge.name, "rule": badge.rule}
+            )
+            for user_id in winners
+        ],
+    )
+    _badge_points(badge, winners, now)
+    return winners
+
+
+def badges_evaluate(*, kind: str, user_ids: Iterable[int], since: datetime | None = None) -> int:
+    """The rules engine: for every active badge whose rule counts `kind`, award it to those of
+    `user_ids` whose count has reached the threshold. A few queries per badge, none per user."""
+    rules = {rule.key: rule for rule in rules_for_kind(kind)}
+    if not rules:
+        return 0
+    users = set(user_ids)
+    awarded = 0
+    for badge in Badge.objects.filter(is_active=True, rule__in=list(rules)).order_by("pk"):
+        rule = rules[badge.rule]
+        holders = set(
+            UserBadge.objects.filter(badge=badge, user_id__in=users).values_list(
+                "user_id", flat=True
+            )
+        )
+        pending = users - holders
+        if not pending:
+            continue
+        window = since - timedelta(days=badge.threshold + 1) if rule.streak and since else None
+        counts = rule_counts(rule, pending, since=window)
+        reached = [user_id for user_id in pending if counts.get(user_id, 0) >= badge.threshold]
+        awarded += len(badges_award_by_rule(badge=badge, user_ids=reached))
+    return awarded
+
+
+@transaction.atomic
+def badge_grant(
+    *,
+    user: User,
+    badge: Badge,
+    actor: User,
+    reason: str,
+    content: models.Model | str | None = None,
+) -> UserBadge:
+    """An admin gives a badge by hand (also a revoked one back)."""
+    gamification_require_enabled()
+    reason = points_validate_reason(reason)
+    existing = UserBadge.objects.select_for_update().filter(user=user, badge=badge).first()
+    now = timezone.now()
+    content_label = str(content)[:255] if content is not None else ""
+    if existing is not None and not existing.is_revoked:
+        raise ValidationError(f"{user} already has the badge “{badge.name}”.", code="held")
+    if existing is not None:
+        UserBadge.objects.filter(pk=existing.pk).update(
+            revoked_at=None,
+            revoked_reason="",
+            awarded_at=now,
+            source=UserBadge.Source.MANUAL,
+            reason=reason,
+            content_label=content_label,
+            awarded_by=actor,
+        )
+        existing.refresh_from_db()
+        held = existing
+    else:
+        held = UserBadge.objects.create(
+            user=user,
+            badge=badge,
+            awarded_at=now,
+            source=UserBadge.Source.MANUAL,
+            reason=reason,
+            content_label=content_label,
+            awarded_by=actor,
+        )
+    event_record(
+        kind=EventKind.BADGE_GRANTED,
+        actor=actor,
+        subject=user,
+        target=badge,
+        details={"badge": badge.name, "reason": reason, "content": content_label},
+        manual=True,
+    )
+    _badge_points(badge, [user.pk], now)
+    return held
+
+
+@transaction.atomic
+def badge_grant_bulk(
+    *, user_ids: Sequence[int], badge: Badge, actor: User, reason: str
+) -> list[int]:
+    """Grant a badge to many users; those who already hold it are left as they are."""
+    gamification_require_enabled()
+    reason = points_validate_reason(reason)
+    ids = list(dict.fromkeys(user_ids))
+    rows = dict(
+        UserBadge.objects.select_for_update()
+        .filter(badge=badge, user_id__in=ids)
+        .order_by("pk")
+        .values_list("user_id", "revoked_at")
+    )
+    now = timezone.now()
+    revoked = [user_id for user_id, revoked_at in rows.items() if revoked_at is not None]
+    new = [user_id for user_id in ids if user_id not in rows]
+    UserBadge.objects.filter(badge=badge, user_id__in=revoked).update(
+        revoked_at=None,
+        revoked_reason="",
+        awarded_at=now,
+        source=UserBadge.Source.MANUAL,
+        reason=reason,
+        awarded_by=actor,
+    )
+    UserBadge.objects.bulk_create(
+        [
+            UserBadge(
+                user_id=user_id,
+                badge=badge,
+                awarded_at=now,
+                source=UserBadge.Source.MANUAL,
+                reason=reason,
+                awarded_by=actor,
+            )
+            for user_id in new
+        ]
+    )
+    granted = sorted(revoked + new)
+    event_record_bulk(
+        kind=EventKind.BADGE_GRANTED,
+        actor=actor,
+        manual=True,
+        specs=[
+            EventSpec(
+                subject=user_id, target=badge, details={"badge": badge.name, "reason": reason}
+            )
+            for user_id in granted
+        ],
+    )
+    _badge_points(badge, granted, now)
+    return granted
+
+
+@transaction.atomic
+def badge_revoke(*, user: User, badge: Badge, actor: User, reason: str) -> UserBadge:
+    """Take a badge away (the row stays, marked revoked, so a rule does not give it back)."""
+    reason = points_validate_reason(reason)
+    held = (
+        UserBadge.objects.select_for_update()
+        .filter(user=user, badge=badge, revoked_at__isnull=True)
+        .first()
+    )
+    if held is None:
+        raise ValidationError(f"{user} does not hold the badge “{badge.name}”.", code="not_held")
+    UserBadge.objects.filter(pk=held.pk).update(revoked_at=timezone.now(), revoked_reason=reason)
+    held.refresh_from_db()
+    event_record(
+        kind=EventKind.BADGE_REVOKED,
+        actor=actor,
+        subject=user,
+        target=badge,
+        details={"badge": badge.name, "reason": reason},
+        manual=True,
+    )
+    return held
+
+
+def badge_rule_candidates(*, badge: Badge) -> list[int]:
+    """Active users who have never had `badge` and whose recorded history reaches its rule."""
+    from users.models import User
+
+    rule = RULES.get(badge.rule)
+    if rule is None or not rule.kinds:
+        return []
+    counts = rule_counts(rule, None)
+    reached = {user_id for user_id, n in counts.items() if n >= badge.threshold}
+    if not reached:
+        return []
+    had = set(UserBadge.objects.filter(badge=badge).values_list("user_id", flat=True))
+    active = set(
+        User.objects.filter(pk__in=reached - had, is_active=True).values_list("pk", flat=True)
+    )
+    return sorted(active)
+
+
+def badge_rule_apply(*, badge: Badge, actor: User) -> Any:
+    """Apply the badge's rule to the recorded history, as a background job."""
+    from lms.jobs import bulk_run
+
+    gamification_require_enabled()
+    return bulk_run(
+        kind="achievements.badge_apply",
+        label=f"Apply the rule of the badge “{badge.name}”",
+        item_ids=badge_rule_candidates(badge=badge),
+        actor=actor,
+        params={"badge_id": badge.pk},
+        force_background=True,
+    )
+
+
+# --- activity events reported by other systems -----------------------------------------------
+
+
+@transaction.atomic
+def community_event_record(
+    *,
+    kind: str,
+    user: User,
+    actor: User | None = None,
+    target: models.Model | None = None,
+    details: dict[str, Any] | None = None,
+) -> Any:
+    """A community system (forum, feed) reports that `user` published a post, commented, or
+    received a reaction. Recorded as an event; the badge rules react to it."""
+    if kind not in COMMUNITY_KINDS:
+        raise ValidationError(f"Unknown community event {kind!r}.", code="kind")
+    return event_record(
+        kind=kind, actor=actor or user, subject=user, target=target, details=details or {}
+    )
