@@ -89,6 +89,8 @@ class UserDetailsForm(forms.Form):
         self.fields["departments"].queryset = departments  # type: ignore[attr-defined]
         self.fields["departments"].widget.attrs["size"] = 6
         self.fields["user_groups"].queryset = UserGroup.objects.all()  # type: ignore[attr-defined]
+        if not UserGroup.objects.exists():
+            self.fields["user_groups"].help_text = "No groups yet. A super admin creates them."
         custom_names = []
         for field in custom_fields:
             name = f"cf_{field.key}"
@@ -153,9 +155,7 @@ class AdminSetPasswordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_id = "password-form"
-        self.helper.add_input(
-            Submit("set_password", "Set password", css_class="btn-outline-primary")
-        )
+        self.helper.add_input(Submit("set_password", "Set password"))
 
 
 class RoleForm(forms.Form):
@@ -167,7 +167,7 @@ class RoleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_id = "role-form"
-        self.helper.add_input(Submit("change_role", "Change role", css_class="btn-outline-primary"))
+        self.helper.add_input(Submit("change_role", "Change role"))
 
 
 class InviteAcceptForm(SetPasswordForm):  # type: ignore[type-arg]
@@ -185,7 +185,9 @@ class BulkConfirmForm(forms.Form):
         choices=[("disable", "Disable"), ("enable", "Enable"), ("add_to_group", "Add to group")],
         widget=forms.HiddenInput,
     )
-    group = forms.ModelChoiceField(queryset=UserGroup.objects.none(), required=False)
+    group = forms.ModelChoiceField(
+        queryset=UserGroup.objects.none(), required=False, empty_label="Choose a group"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
