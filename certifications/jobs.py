@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
 
 from certifications.certificates import (
@@ -25,6 +26,9 @@ from lms.models import BackgroundJob
 def certification_award_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Award one chunk of users. The job's batch id is every award's source key, so a chunk
     that runs again after its worker died skips the users it already awarded."""
+    # A worker lives long; content types can be re-created under it (a test database flush).
+    # One lookup per chunk keeps the events' target types right.
+    ContentType.objects.clear_cache()
     params = job.params
     certification = Certification.objects.get(pk=params["certification_id"])
     issued_on = date.fromisoformat(params["issued_on"])
@@ -49,13 +53,29 @@ def certification_award_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkO
     return outcome.as_chunk_outcome()
 
 
+# An import's rows never change once checked; a worker keeps the last one it read, so a
+# 50,000-row file is decoded once per worker rather than once per chunk.
+_IMPORT_ROWS: dict[int, dict[int, dict]] = {}
+
+
+def _import_valid_rows(import_id: int) -> dict[int, dict]:
+    if import_id not in _IMPORT_ROWS:
+        rows = CertificationImport.objects.values_list("rows", flat=True).get(pk=import_id)
+        _IMPORT_ROWS.clear()
+        _IMPORT_ROWS[import_id] = {row["row"]: row for row in rows if not row["errors"]}
+    return _IMPORT_ROWS[import_id]
+
+
 @job_handler("certifications.import")
 def certification_import_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Apply one chunk of a CSV import; items are the file's row numbers."""
-    imported = CertificationImport.objects.select_related("certification").get(
-        pk=job.params["import_id"]
+    ContentType.objects.clear_cache()
+    imported = (
+        CertificationImport.objects.select_related("certification")
+        .defer("rows")
+        .get(pk=job.params["import_id"])
     )
-    wanted = set(item_ids)
+    rows = _import_valid_rows(imported.pk)
     key = f"import:{imported.pk}"
     requests = [
         AwardRequest(
@@ -66,8 +86,8 @@ def certification_import_chunk(job: BackgroundJob, item_ids: list[int]) -> Chunk
             external_training_id=row["training_id"],
             source_key=key,
         )
-        for row in imported.rows
-        if row["row"] in wanted and not row["errors"]
+        for row in (rows.get(number) for number in item_ids)
+        if row is not None
     ]
     outcome = awards_apply(
         certification=imported.certification,

@@ -237,7 +237,9 @@ def test_selector_gives_current_awards_with_status():
     today = timezone.localdate()
     AwardFactory(user=user, expires_on=today + timedelta(days=200), issued_on=today)
     AwardFactory(user=user, expires_on=today + timedelta(days=5), issued_on=today)
-    AwardFactory(user=user, issued_on=today - timedelta(days=30), expires_on=today - timedelta(days=1))
+    AwardFactory(
+        user=user, issued_on=today - timedelta(days=30), expires_on=today - timedelta(days=1)
+    )
     AwardFactory(user=user, expires_on=None)
     AwardFactory(user=user, is_current=False, ended_reason="unassigned")
     statuses = sorted(award.status for award in certification_awards_for_user(user=user))
@@ -349,9 +351,7 @@ def test_reminders_email_once_per_award_per_stage_and_mark_expired():
 
     assert (first.renewal_emails, first.expired_emails, first.marked_expired) == (1, 1, 1)
     assert (second.renewal_emails, second.expired_emails, second.marked_expired) == (0, 0, 0)
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        [expiring.user.email, expired.user.email]
-    )
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([expiring.user.email, expired.user.email])
     assert "renewal" in next(m.subject for m in mail.outbox if m.to == [expiring.user.email])
     expired.refresh_from_db()
     assert expired.expired_marked_at is not None
@@ -362,7 +362,9 @@ def test_reminders_email_once_per_award_per_stage_and_mark_expired():
 
 def test_an_expiring_award_later_gets_the_expired_email_too():
     certification = CertificationFactory(renewal_window_days=30)
-    AwardFactory(certification=certification, issued_on=date(2025, 3, 10), expires_on=date(2026, 3, 10))
+    AwardFactory(
+        certification=certification, issued_on=date(2025, 3, 10), expires_on=date(2026, 3, 10)
+    )
     certification_reminders_send(today=TODAY)
     certification_reminders_send(today=date(2026, 3, 11))
     assert [m.subject.split()[-1] for m in mail.outbox] == ["renewal", "expired"]
