@@ -43,3 +43,12 @@ def can_impersonate(*, hijacker: User, hijacked: User) -> bool:
     if user_admin_role(hijacker) == Role.CUSTOMER_SERVICE and user_admin_role(hijacked) is not None:
         return False
     return can_manage_user(hijacker, hijacked)
+
+
+def can_edit_user(actor: User, subject: User) -> bool:
+    """May change this user's details, password, status or invitation: they are in the actor's
+    scope and hold no more rights than the actor (customer service cannot reset a super
+    admin's password, a department admin cannot disable a super admin)."""
+    if not can_manage_user(actor, subject):
+        return False
+    return actor.pk == subject.pk or user_rank(subject) <= user_rank(actor)

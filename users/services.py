@@ -143,10 +143,10 @@ EDITABLE_FIELDS = ("first_name", "last_name", "email", "username", "phone", "add
 
 
 def _check_can_manage(actor: User, user: User) -> None:
-    from users.permissions import can_manage_user
+    from users.permissions import can_edit_user
 
-    if not can_manage_user(actor, user):
-        raise PermissionDenied("You may not manage this user.")
+    if not can_edit_user(actor, user):
+        raise PermissionDenied("You may not change this user.")
 
 
 def _email_taken(email: str, *, exclude_pk: int | None) -> bool:
@@ -218,7 +218,13 @@ def user_update(
         user.custom_fields = stored
     user.full_clean(exclude=["password"])
     if departments is not None:
-        new_departments = sorted(departments, key=lambda d: d.pk)
+        new_departments = sorted(set(departments), key=lambda d: d.pk)
+        from users.selectors import departments_visible_to
+
+        allowed = set(departments_visible_to(actor).values_list("pk", flat=True))
+        current = set(user.departments.values_list("pk", flat=True))
+        if any(d.pk not in allowed and d.pk not in current for d in new_departments):
+            raise ValidationError({"departments": "You can only add departments you manage."})
         old_departments = list(user.departments.order_by("pk"))
         if [d.pk for d in new_departments] != [d.pk for d in old_departments]:
             changes["departments"] = [

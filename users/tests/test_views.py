@@ -594,3 +594,45 @@ def test_password_reset_sends_an_email_with_a_link(client: Client, learner_user:
     assert "Check your email" in response.text
     (message,) = mail.outbox
     assert "/accounts/reset/" in message.body and message.subject == "Reset your Merit password"
+
+
+def test_customer_service_cannot_change_a_super_admins_password(
+    client: Client, support_user: User, admin_user: User
+) -> None:
+    client.force_login(support_user)
+    before = _snapshot(admin_user)
+    page = client.get(reverse("users:detail", args=[admin_user.pk]))
+    assert page.status_code == 200 and "has more rights than you" in page.text
+    response = client.post(
+        reverse("users:set_password", args=[admin_user.pk]),
+        {"new_password": "Fresh-meadow-8812"},
+    )
+    assert response.status_code == 403
+    assert client.post(reverse("users:set_active", args=[admin_user.pk])).status_code == 403
+    assert _snapshot(admin_user) == before
+
+
+def test_department_admin_cannot_add_a_department_outside_the_subtree_by_hand(
+    sales_admin: User, learner_user: User, org: dict[str, Department]
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from users.services import user_update
+
+    with pytest.raises(ValidationError):
+        user_update(user=learner_user, actor=sales_admin, data={}, departments=[org["hr"]])
+    assert list(learner_user.departments.all()) == [org["active_sales"]]
+
+
+def test_bulk_disable_skips_users_with_more_rights(
+    client: Client, support_user: User, admin_user: User, learner_user: User
+) -> None:
+    client.force_login(support_user)
+    response = client.post(
+        reverse("users:bulk"),
+        {"action": "disable", "user_ids": f"{admin_user.pk},{learner_user.pk}"},
+        follow=True,
+    )
+    assert "This user has more rights than you." in response.text
+    assert User.objects.get(pk=admin_user.pk).is_active
+    assert not User.objects.get(pk=learner_user.pk).is_active

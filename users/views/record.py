@@ -17,7 +17,7 @@ from lms.event_kinds import EventKind
 from lms.selectors import events_for_user
 from users.forms import AdminSetPasswordForm, RoleForm, UserDetailsForm
 from users.models import CustomField, User
-from users.permissions import can_change_roles, can_impersonate
+from users.permissions import can_change_roles, can_edit_user, can_impersonate
 from users.selectors import departments_visible_to
 from users.services import (
     user_change_roles,
@@ -78,6 +78,7 @@ class UserDetailView(UserRecordMixin, TemplateView):
             )
         context["can_impersonate"] = can_impersonate(hijacker=actor, hijacked=subject)
         context["is_self"] = actor.pk == subject.pk
+        context["can_edit"] = can_edit_user(actor, subject)
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -162,6 +163,8 @@ class UserSetActiveView(UserRecordMixin, View):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         actor: User = request.user  # type: ignore[assignment]
         is_active = request.POST.get("is_active") == "1"
+        if not can_edit_user(actor, self.subject):
+            raise PermissionDenied("This user has more rights than you.")
         if self.subject.pk == actor.pk:
             messages.error(request, "You cannot disable or enable yourself.")
         else:
