@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout, Submit
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -188,5 +188,8 @@ class LeaderboardFilterForm(forms.Form):
             Div("period", css_class="col-md-3"),
             Div("department", css_class="col-md-4"),
             Div("group", css_class="col-md-3"),
-            Div(Submit("", "Show", css_class="btn-outline-primary"), css_class="col-md-2 mb-3"),
+            Div(
+                HTML('<button type="submit" class="btn btn-outline-primary w-100">Show</button>'),
+                css_class="col-md-2 mb-3",
+            ),
         )

@@ -36,7 +36,7 @@ class Rule:
     streak: bool = False
 
     def describe(self, threshold: int) -> str:
-        if not self.kinds:
+        if not self.kinds or (self.unit == "times" and threshold == 1):
             return self.label
         return f"{self.label} ({threshold} {self.unit})"
 

@@ -163,7 +163,8 @@ class BadgeStatus:
         if self.rule is None or not self.rule.kinds:
             return "Granted by an admin"
         shown = min(self.progress, self.badge.threshold)
-        return f"{shown} / {self.badge.threshold} {self.rule.unit}"
+        unit = "" if self.rule.unit == "times" else f" {self.rule.unit}"
+        return f"{shown} / {self.badge.threshold}{unit}"
 
     @property
     def progress_percent(self) -> int:
