@@ -255,7 +255,19 @@ class IssueByHandForm(AwardTermsForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, submit_label="Issue certificate", **kwargs)
         self.fields["certification"].queryset = Certification.objects.order_by("title")  # type: ignore[attr-defined]
-        self.helper.layout.insert(0, "certification")
+        # a narrow side card: one field per line
+        self.helper.layout = Layout(
+            "certification",
+            Div(
+                Div("issued_on", css_class="col-6"),
+                Div("expires_on", css_class="col-6"),
+                css_class="row",
+            ),
+            Field("always_valid"),
+            "association",
+            "external_training",
+            Submit("confirm", "Issue certificate"),
+        )
 
 
 class AwardEditForm(AwardTermsForm):
