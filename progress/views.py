@@ -1,0 +1,575 @@
+"""Thin views: each validates a form, calls one service and redirects with a message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, ListView, TemplateView
+
+from lms.csv_safety import csv_render
+from lms.jobs import bulk_run
+from lms.views import AdminRequiredMixin
+from progress import selectors
+from progress.forms import (
+    AccessAddForm,
+    CoursePickForm,
+    ExpiryForm,
+    ExternalTrainingForm,
+    ProgressChangeForm,
+)
+from progress.models import Activity, Course, Enrollment, ExamAttempt, PlanEnrollment
+from progress.services import (
+    MarkCompleteResult,
+    ProgressError,
+    activity_complete,
+    activity_time_record,
+    enrollment_create,
+    enrollment_delete,
+    enrollment_set_expiry,
+    exam_attempt_forgive,
+    exam_questions,
+    exam_submit,
+    external_training_record,
+    plan_enrollment_create,
+    plan_enrollment_delete,
+    plan_enrollment_set_expiry,
+    progress_mark_complete,
+    progress_reset,
+)
+from users.selectors import users_resolve_selection
+from users.views.mixins import UserRecordMixin
+
+# --- the catalog (admins) ----------------------------------------------------------------------
+
+
+class CourseListView(AdminRequiredMixin, ListView):
+    template_name = "progress/course_list.html"
+    context_object_name = "courses"
+    paginate_by = 50
+
+    def get_queryset(self) -> Any:
+        return selectors.courses_for_admin()
+
+
+class CourseDetailView(AdminRequiredMixin, DetailView):
+    template_name = "progress/course_detail.html"
+    context_object_name = "course"
+
+    def get_queryset(self) -> Any:
+        return selectors.courses_for_admin()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["outline"] = selectors.course_outline(self.object)
+        context["prerequisites"] = list(self.object.prerequisites.all())
+        context["plans"] = list(self.object.plans.all())
+        return context
+
+
+# --- the user record tabs -------------------------------------------------------------------
+
+
+class UserProgressView(UserRecordMixin, TemplateView):
+    record_tab = "progress"
+    template_name = "progress/user_progress.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["courses"] = selectors.user_courses_progress(user=self.subject)
+        return context
+
+
+def _result_message(result: MarkCompleteResult, who: str) -> str:
+    parts = [f"Marked {result.activities_completed} activities complete for {who}"]
+    if result.activities_skipped:
+        parts.append(f"{result.activities_skipped} already complete were skipped")
+    if result.enrolled_users:
+        parts.append(f"{len(result.enrolled_users)} enrolled")
+    if result.course_completed_users:
+        parts.append(f"the course is now complete for {len(result.course_completed_users)}")
+    return ", ".join(parts) + "."
+
+
+class _ProgressChangeMixin:
+    """Shared by the single-user and the bulk forms: step one picks the course (GET), step two
+    the entire course or chosen activities."""
+
+    mode = "complete"
+    request: HttpRequest
+
+    def course_from_request(self) -> Course | None:
+        raw = self.request.POST.get("course") or self.request.GET.get("course")
+        if not raw or not str(raw).isdigit():
+            return None
+        return Course.objects.filter(pk=raw).first()
+
+    def forms_context(self, form: ProgressChangeForm | None = None) -> dict[str, Any]:
+        course = self.course_from_request()
+        context: dict[str, Any] = {"mode": self.mode, "course": course}
+        if course is None:
+            context["pick_form"] = CoursePickForm()
+        else:
+            context["form"] = form or ProgressChangeForm(course=course, mode=self.mode)
+        return context
+
+
+class UserProgressChangeView(_ProgressChangeMixin, UserRecordMixin, TemplateView):
+    record_tab = "progress"
+    template_name = "progress/progress_change.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(self.forms_context(kwargs.get("form")))
+        context["back_url"] = reverse("progress:user_progress", args=[self.subject.pk])
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        course = self.course_from_request()
+        if course is None:
+            messages.error(request, "Choose a course.")
+            return HttpResponseRedirect(request.path)
+        form = ProgressChangeForm(request.POST, course=course, mode=self.mode)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        name = self.subject.get_full_name() or self.subject.username
+        try:
+            if self.mode == "complete":
+                result = progress_mark_complete(
+                    users=[self.subject],
+                    course=course,
+                    activities=form.chosen_activities,
+                    actor=request.user,  # type: ignore[arg-type]
+                    send_email=form.cleaned_data["send_email"],
+                    enroll_missing=form.cleaned_data["enroll_missing"],
+                )
+                if result.errors:
+                    messages.error(
+                        request,
+                        f"{name} is not enrolled in “{course}”: nothing was changed. Tick "
+                        "“Enroll users who are not enrolled” to enroll and complete.",
+                    )
+                    return self.render_to_response(self.get_context_data(form=form))
+                messages.success(request, _result_message(result, name))
+            else:
+                reset = progress_reset(
+                    users=[self.subject],
+                    course=course,
+                    activities=form.chosen_activities,
+                    actor=request.user,  # type: ignore[arg-type]
+                )
+                if not reset.reset_users:
+                    messages.error(
+                        request, f"{name} has no progress to reset in “{course}”: nothing changed."
+                    )
+                    return self.render_to_response(self.get_context_data(form=form))
+                messages.success(
+                    request,
+                    f"Progress in “{course}” was reset for {name} "
+                    f"({reset.completions_removed} completions cleared).",
+                )
+        except ProgressError as exc:
+            messages.error(request, str(exc))
+            return self.render_to_response(self.get_context_data(form=form))
+        return HttpResponseRedirect(reverse("progress:user_progress", args=[self.subject.pk]))
+
+
+class UserProgressResetView(UserProgressChangeView):
+    mode = "reset"
+
+
+class BulkProgressView(_ProgressChangeMixin, AdminRequiredMixin, TemplateView):
+    """From the users list: GET with repeated `user_ids` shows the form, POST does the work
+    (inline up to the threshold, a background job above it)."""
+
+    template_name = "progress/bulk_progress.html"
+
+    def selected_users(self) -> Any:
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        ids = [int(v) for v in source.getlist("user_ids") if str(v).isdigit()]
+        return users_resolve_selection(actor=self.request.user, user_ids=ids)  # type: ignore[arg-type]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        users = self.selected_users()
+        context.update(self.forms_context(kwargs.get("form")))
+        context["user_ids"] = list(users.values_list("pk", flat=True))
+        context["preview"] = list(users[:12])
+        context["user_count"] = len(context["user_ids"])
+        return context
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.selected_users().exists():
+            messages.error(request, "Select at least one user in the list first.")
+            return HttpResponseRedirect(reverse("users:list"))
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        ids = list(self.selected_users().values_list("pk", flat=True))
+        if not ids:
+            messages.error(request, "Select at least one user in the list first.")
+            return HttpResponseRedirect(reverse("users:list"))
+        course = self.course_from_request()
+        if course is None:
+            messages.error(request, "Choose a course.")
+            return HttpResponseRedirect(reverse("users:list"))
+        form = ProgressChangeForm(request.POST, course=course, mode=self.mode)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        chosen = form.chosen_activities
+        params: dict[str, Any] = {
+            "course_id": course.pk,
+            "activity_ids": None if chosen is None else [a.pk for a in chosen],
+        }
+        if self.mode == "complete":
+            params["send_email"] = form.cleaned_data["send_email"]
+            params["enroll_missing"] = form.cleaned_data["enroll_missing"]
+            kind, verb = "progress.mark_complete", "Mark complete"
+        else:
+            kind, verb = "progress.reset", "Reset progress"
+        result = bulk_run(
+            kind=kind,
+            label=f"{verb}: {course} for {len(ids)} users",
+            item_ids=ids,
+            actor=request.user,  # type: ignore[arg-type]
+            params=params,
+        )
+        if result.is_background:
+            assert result.job is not None
+            messages.info(request, f"{verb} is running in the background for {len(ids)} users.")
+            return HttpResponseRedirect(result.job.get_absolute_url())
+        outcome = result.outcome
+        assert outcome is not None
+        summary = ", ".join(f"{count} {key}" for key, count in sorted(outcome.counts.items()))
+        level = messages.WARNING if outcome.errors else messages.SUCCESS
+        text = f"{verb} for “{course}”: {summary or 'nothing to do'}."
+        if outcome.errors:
+            text += " " + "; ".join(sorted({msg for _, msg in outcome.errors}))
+        messages.add_message(request, level, text)
+        return HttpResponseRedirect(reverse("users:list"))
+
+
+class BulkResetProgressView(BulkProgressView):
+    mode = "reset"
+
+
+class UserAccessView(UserRecordMixin, TemplateView):
+    record_tab = "access"
+    template_name = "progress/user_access.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["enrollments"] = list(selectors.enrollments_with_progress(user=self.subject))
+        context["plan_enrollments"] = list(selectors.plan_enrollments_for(user=self.subject))
+        context["add_form"] = kwargs.get("add_form") or AccessAddForm()
+        context["expiry_form"] = ExpiryForm()
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = AccessAddForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(add_form=form))
+        data = form.cleaned_data
+        try:
+            if data["course"]:
+                enrollment_create(
+                    user=self.subject,
+                    course=data["course"],
+                    actor=request.user,  # type: ignore[arg-type]
+                    expires_at=data["expires_at"],
+                    mark_complete=data["mark_complete"],
+                )
+                what = f"“{data['course']}”"
+            else:
+                plan_enrollment_create(
+                    user=self.subject,
+                    plan=data["plan"],
+                    actor=request.user,  # type: ignore[arg-type]
+                    expires_at=data["expires_at"],
+                )
+                what = f"the learning plan “{data['plan']}”"
+        except ProgressError as exc:
+            form.add_error(None, str(exc))
+            return self.render_to_response(self.get_context_data(add_form=form))
+        messages.success(request, f"Access to {what} added.")
+        return HttpResponseRedirect(reverse("progress:user_access", args=[self.subject.pk]))
+
+
+class UserAccessChangeView(UserRecordMixin, View):
+    """POST: change the expiry of (action "expiry") or remove (action "remove") one course or
+    plan enrollment of the user."""
+
+    record_tab = "access"
+
+    def post(self, request: HttpRequest, user_pk: int, kind: str, pk: int) -> HttpResponse:
+        model = Enrollment if kind == "course" else PlanEnrollment
+        enrollment: Any = get_object_or_404(model, pk=pk, user=self.subject)
+        actor: Any = request.user
+        if request.POST.get("action") == "remove":
+            if kind == "course":
+                enrollment_delete(enrollment=enrollment, actor=actor)
+            else:
+                plan_enrollment_delete(enrollment=enrollment, actor=actor)
+            messages.success(request, "Access removed. The learner's progress is kept.")
+        else:
+            form = ExpiryForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Enter a valid date.")
+            else:
+                setter = enrollment_set_expiry if kind == "course" else plan_enrollment_set_expiry
+                setter(
+                    enrollment=enrollment, expires_at=form.cleaned_data["expires_at"], actor=actor
+                )
+                messages.success(request, "Access end date saved.")
+        return HttpResponseRedirect(reverse("progress:user_access", args=[self.subject.pk]))
+
+
+class UserActivityView(UserRecordMixin, TemplateView):
+    record_tab = "activity"
+    template_name = "progress/user_activity.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["attempts"] = list(selectors.exam_attempts_for(user=self.subject)[:200])
+        return context
+
+
+class ExamAttemptForgiveView(UserRecordMixin, View):
+    record_tab = "activity"
+
+    def post(self, request: HttpRequest, user_pk: int, pk: int) -> HttpResponse:
+        attempt = get_object_or_404(ExamAttempt, pk=pk, user=self.subject)
+        try:
+            exam_attempt_forgive(attempt=attempt, actor=request.user)  # type: ignore[arg-type]
+        except ProgressError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Attempt forgiven: {self.subject} has one more attempt.")
+        return HttpResponseRedirect(reverse("progress:user_activity", args=[self.subject.pk]))
+
+
+class UserEngagementView(UserRecordMixin, TemplateView):
+    record_tab = "engagement"
+    template_name = "progress/user_engagement.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        enrollments = list(selectors.enrollments_with_progress(user=self.subject))
+        for e in enrollments:
+            e.percent = selectors.percent(e.required_done, e.required_total)  # type: ignore[attr-defined]
+        context["enrollments"] = enrollments
+        context["total_seconds"] = sum(e.seconds for e in enrollments)  # type: ignore[attr-defined]
+        context["log"] = list(selectors.progress_events_for(user=self.subject))
+        return context
+
+
+def transcript_response(
+    request: HttpRequest, user: Any, template: str, extra: dict[str, Any]
+) -> HttpResponse:
+    """The transcript as a page, a print view, a PDF or a CSV (?format=print|pdf|csv)."""
+    transcript = selectors.transcript_for(user=user)
+    certifications = [selectors.certification_label(a) for a in transcript.certifications]
+    context = {"transcript": transcript, "certifications": certifications, **extra}
+    fmt = request.GET.get("format", "")
+    stamp = timezone.localdate().isoformat()
+    filename = f"transcript-{user.username}-{stamp}"
+    if fmt == "csv":
+        rows: list[list[Any]] = [
+            [
+                "Course",
+                c.course.title,
+                c.completed_at.date().isoformat(),
+                c.score if c.score is not None else "",
+            ]
+            for c in transcript.courses
+        ]
+        rows += [
+            ["External training", r.training.title, r.completed_on.isoformat(), ""]
+            for r in transcript.external
+        ]
+        rows += [
+            [
+                "Certification",
+                title,
+                awarded.date().isoformat() if hasattr(awarded, "date") else awarded or "",
+                "",
+            ]
+            for title, awarded, _ in certifications
+        ]
+        if transcript.points is not None:
+            rows.append(["Points", "Total points", "", transcript.points])
+        response = HttpResponse(
+            csv_render(["Type", "Title", "Completed", "Score"], rows), content_type="text/csv"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    if fmt in ("print", "pdf"):
+        html = render_to_string("progress/transcript_print.html", context, request=request)
+        if fmt == "print":
+            return HttpResponse(html)
+        from weasyprint import HTML
+
+        pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+        return response
+    return HttpResponse(render_to_string(template, context, request=request))
+
+
+class UserTranscriptView(UserRecordMixin, TemplateView):
+    record_tab = "transcript"
+    template_name = "progress/user_transcript.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        context = self.get_context_data(**kwargs)
+        context["external_form"] = ExternalTrainingForm()
+        context.pop("view", None)
+        return transcript_response(request, self.subject, self.template_name, context)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = ExternalTrainingForm(request.POST)
+        if form.is_valid():
+            try:
+                external_training_record(
+                    user=self.subject,
+                    training=form.cleaned_data["training"],
+                    completed_on=form.cleaned_data["completed_on"],
+                    actor=request.user,  # type: ignore[arg-type]
+                )
+            except ProgressError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"“{form.cleaned_data['training']}” recorded.")
+        else:
+            messages.error(request, "Choose a training and a valid date.")
+        return HttpResponseRedirect(reverse("progress:user_transcript", args=[self.subject.pk]))
+
+
+# --- the learner's side -----------------------------------------------------------------------
+
+
+class MyCoursesView(LoginRequiredMixin, TemplateView):
+    template_name = "progress/my_courses.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        enrollments = list(selectors.enrollments_with_progress(user=self.request.user))  # type: ignore[arg-type]
+        now = timezone.now()
+        for e in enrollments:
+            e.percent = selectors.percent(e.required_done, e.required_total)  # type: ignore[attr-defined]
+            e.expired = e.is_expired(now)  # type: ignore[attr-defined]
+        context["enrollments"] = enrollments
+        return context
+
+
+class MyTranscriptView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return transcript_response(request, request.user, "progress/my_transcript.html", {})
+
+
+class PlayerCourseView(LoginRequiredMixin, TemplateView):
+    template_name = "progress/player_course.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        course = get_object_or_404(Course, pk=kwargs["pk"])
+        progress = selectors.course_progress(user=self.request.user, course=course)  # type: ignore[arg-type]
+        if progress.enrollment is None:
+            raise Http404
+        context["progress"] = progress
+        context["course"] = course
+        return context
+
+
+class PlayerActivityView(LoginRequiredMixin, TemplateView):
+    """One activity in the player: a lesson (or video, form, assignment) to complete, or an exam
+    to take. Locked activities show why."""
+
+    template_name = "progress/player_activity.html"
+
+    def setup_activity(
+        self, pk: int
+    ) -> tuple[Activity, selectors.CourseProgress, selectors.ActivityRow]:
+        activity = get_object_or_404(Activity.objects.select_related("module__course"), pk=pk)
+        progress = selectors.course_progress(user=self.request.user, course=activity.module.course)  # type: ignore[arg-type]
+        if progress.enrollment is None:
+            raise Http404
+        row = next(r for r in progress.rows if r.activity.pk == activity.pk)
+        return activity, progress, row
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        activity, progress, row = self.setup_activity(kwargs["pk"])
+        rows = progress.rows
+        index = next(i for i, r in enumerate(rows) if r.activity.pk == activity.pk)
+        context.update(
+            {
+                "activity": activity,
+                "course": activity.module.course,
+                "progress": progress,
+                "row": row,
+                "questions": exam_questions(activity),
+                "previous_row": rows[index - 1] if index > 0 else None,
+                "next_row": rows[index + 1] if index + 1 < len(rows) else None,
+                "last_attempt": ExamAttempt.objects.filter(
+                    user=self.request.user,
+                    activity=activity,  # type: ignore[misc]
+                ).first(),
+            }
+        )
+        return context
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        activity, _, _ = self.setup_activity(pk)
+        user: Any = request.user
+        seconds = _seconds(request)
+        try:
+            if activity.kind == Activity.Kind.EXAM:
+                answers = {
+                    key.removeprefix("q_"): str(value)
+                    for key, value in request.POST.items()
+                    if key.startswith("q_")
+                }
+                attempt = exam_submit(
+                    user=user, activity=activity, answers=answers, seconds=seconds
+                )
+                if attempt.passed:
+                    messages.success(request, f"You passed with {attempt.score}%.")
+                else:
+                    messages.warning(
+                        request,
+                        f"You scored {attempt.score}%; {activity.pass_mark}% is needed to pass.",
+                    )
+            else:
+                activity_complete(user=user, activity=activity, seconds=seconds)
+                messages.success(request, f"“{activity.title}” completed.")
+        except ProgressError as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("progress:player_activity", args=[activity.pk]))
+
+
+def _seconds(request: HttpRequest) -> int:
+    raw = request.POST.get("seconds", "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+class ActivityTimeView(LoginRequiredMixin, View):
+    """The player reports time spent when the learner leaves an activity (sendBeacon)."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        activity = get_object_or_404(Activity.objects.select_related("module"), pk=pk)
+        if not Enrollment.objects.filter(
+            user=request.user, course_id=activity.module.course_id
+        ).exists():  # type: ignore[misc]
+            raise Http404
+        seconds = _seconds(request)
+        if seconds:
+            activity_time_record(user=request.user, activity=activity, seconds=seconds)  # type: ignore[arg-type]
+        return HttpResponse(status=204)
