@@ -193,3 +193,36 @@ class LeaderboardFilterForm(forms.Form):
                 css_class="col-md-2 mb-3",
             ),
         )
+
+
+class ContentPointsForm(forms.Form):
+    """Custom points for one course and for each of its content items (activities)."""
+
+    course_points = forms.IntegerField(
+        label="Points for passing this course",
+        required=False,
+        min_value=0,
+        max_value=MAX_POINTS_PER_ENTRY,
+        help_text="Leave empty to use the default.",
+    )
+
+    def __init__(self, *args: Any, course: Any, activities: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.activity_fields: list[tuple[str, Any]] = []
+        for activity in activities:
+            name = f"activity_{activity.pk}"
+            self.fields[name] = forms.IntegerField(
+                label=f"{activity.module.title} · {activity.title} ({activity.get_kind_display()})",
+                required=False,
+                min_value=0,
+                max_value=MAX_POINTS_PER_ENTRY,
+            )
+            self.activity_fields.append((name, activity))
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Save points"))
+
+    def activity_points(self) -> dict[int, int | None]:
+        return {
+            activity.pk: self.cleaned_data.get(name) or None
+            for name, activity in self.activity_fields
+        }

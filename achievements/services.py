@@ -932,3 +932,35 @@ def community_event_record(
     return event_record(
         kind=kind, actor=actor or user, subject=user, target=target, details=details or {}
     )
+
+
+@transaction.atomic
+def content_points_update(
+    *,
+    course: Course,
+    course_points: int | None,
+    activity_points: dict[int, int | None],
+    actor: User,
+) -> int:
+    """Set a course's custom points and its activities' points in one go (None: the default for
+    the course, no points for an activity). Only what changed is written; returns how many."""
+    changed = 0
+    current = CoursePoints.objects.filter(course=course).values_list("points", flat=True).first()
+    if current != course_points:
+        course_points_set(course=course, points=course_points, actor=actor)
+        changed += 1
+    from progress.models import Activity
+
+    activities = {
+        a.pk: a for a in Activity.objects.filter(module__course=course, pk__in=activity_points)
+    }
+    existing = dict(
+        ActivityPoints.objects.filter(activity_id__in=list(activities)).values_list(
+            "activity_id", "points"
+        )
+    )
+    for activity_id, points in activity_points.items():
+        if activity_id in activities and existing.get(activity_id) != points:
+            activity_points_set(activity=activities[activity_id], points=points, actor=actor)
+            changed += 1
+    return changed

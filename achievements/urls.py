@@ -8,6 +8,12 @@ urlpatterns = [
     path("badges/new/", views.BadgeCreateView.as_view(), name="badge_create"),
     path("badges/<int:pk>/", views.BadgeUpdateView.as_view(), name="badge_update"),
     path("badges/<int:pk>/apply/", views.BadgeApplyView.as_view(), name="badge_apply"),
+    path("points/courses/", views.CoursePointsListView.as_view(), name="course_points"),
+    path(
+        "points/courses/<int:pk>/",
+        views.CoursePointsEditView.as_view(),
+        name="course_points_edit",
+    ),
     path("me/", views.MyAchievementsView.as_view(), name="my_achievements"),
     path("leaderboard/", views.LeaderboardView.as_view(), name="leaderboard"),
     path("users/<int:user_pk>/", views.UserAchievementsView.as_view(), name="user_tab"),

@@ -19,6 +19,7 @@ from achievements.forms import (
     BadgeRevokeForm,
     BulkBadgeForm,
     BulkPointsForm,
+    ContentPointsForm,
     GamificationSettingsForm,
     LeaderboardFilterForm,
     PointsForm,
@@ -31,6 +32,7 @@ from achievements.services import (
     badge_rule_apply,
     badge_rule_candidates,
     badge_update,
+    content_points_update,
     gamification_settings_update,
     points_award,
     points_deduct,
@@ -167,6 +169,66 @@ class BadgeApplyView(SuperAdminRequiredMixin, TemplateView):
             return HttpResponseRedirect(reverse("achievements:badge_apply", args=[pk]))
         messages.success(request, f"Applying “{badge.name}” to past activity.")
         return HttpResponseRedirect(result.job.get_absolute_url())
+
+
+class CoursePointsListView(SuperAdminRequiredMixin, ListView):
+    """Courses with the points they give (default or custom)."""
+
+    template_name = "achievements/course_points_list.html"
+    context_object_name = "courses"
+    paginate_by = 25
+
+    def get_queryset(self) -> Any:
+        from progress.models import Course
+
+        return Course.objects.select_related("points_override").order_by("title", "pk")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(settings=GamificationSettings.load(), **kwargs)
+
+
+class CoursePointsEditView(SuperAdminRequiredMixin, FormView):
+    template_name = "achievements/course_points_edit.html"
+    form_class = ContentPointsForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        from progress.models import Activity, Course
+
+        self.course = get_object_or_404(Course, pk=kwargs["pk"])
+        self.activities = list(
+            Activity.objects.filter(module__course=self.course)
+            .select_related("module", "points_override")
+            .order_by("module__position", "module_id", "position", "pk")
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self) -> dict[str, Any]:
+        override = getattr(self.course, "points_override", None)
+        initial: dict[str, Any] = {"course_points": override.points if override else None}
+        for activity in self.activities:
+            custom = getattr(activity, "points_override", None)
+            initial[f"activity_{activity.pk}"] = custom.points if custom else None
+        return initial
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs.update(course=self.course, activities=self.activities)
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            course=self.course, settings=GamificationSettings.load(), **kwargs
+        )
+
+    def form_valid(self, form: ContentPointsForm) -> HttpResponse:
+        changed = content_points_update(
+            course=self.course,
+            course_points=form.cleaned_data["course_points"],
+            activity_points=form.activity_points(),
+            actor=self.request.user,  # type: ignore[arg-type]
+        )
+        messages.success(self.request, f"Points for “{self.course}” saved ({changed} changed).")
+        return HttpResponseRedirect(reverse("achievements:course_points"))
 
 
 # --- the user record's Achievements tab -------------------------------------------------------

@@ -479,3 +479,87 @@ def test_card_honours_the_position_and_badge_count(admin_user: User, learner_use
     assert _card(learner_user, card_slot="side").strip() == ""
     html = _card(learner_user, card_slot="header")
     assert html.count('class="achv-badge-img') == 3 and "View all" in html
+
+
+def test_certificates_section_lists_the_users_certificates(
+    admin_user: User, learner_user: User
+) -> None:
+    from certifications.tests.factories import AwardFactory
+
+    AwardFactory(user=learner_user, certification__title="Safe Selling")
+    html = _client(admin_user).get(_tab(learner_user, "certificates")).content.decode()
+    assert "Safe Selling" in html
+
+
+def test_certificates_stay_visible_with_gamification_off(
+    admin_user: User, learner_user: User
+) -> None:
+    from certifications.tests.factories import AwardFactory
+
+    AwardFactory(user=learner_user, certification__title="Safe Selling")
+    GamificationSettings.objects.update_or_create(pk=1, defaults={"enabled": False})
+    html = _client(admin_user).get(_tab(learner_user)).content.decode()
+    assert "Safe Selling" in html and "Points history" not in html
+
+
+# --- points per course and content item -------------------------------------------------------
+
+
+def test_super_admin_sets_course_and_content_points(admin_user: User, learner_user: User) -> None:
+    from achievements.models import ActivityPoints, CoursePoints
+    from achievements.tests.factories import ActivityFactory, course_completed
+
+    activity = ActivityFactory()
+    course = activity.module.course
+    url = reverse("achievements:course_points_edit", args=[course.pk])
+    response = _client(admin_user).post(
+        url, {"course_points": "80", f"activity_{activity.pk}": "6"}
+    )
+    assert response.status_code == 302
+    assert CoursePoints.objects.get(course=course).points == 80
+    assert ActivityPoints.objects.get(activity=activity).points == 6
+    course_completed(learner_user, course)
+    assert PointsBalance.objects.get(user=learner_user).points == 80
+    _client(admin_user).post(url, {"course_points": "", f"activity_{activity.pk}": ""})
+    assert not CoursePoints.objects.exists() and not ActivityPoints.objects.exists()
+
+
+def test_negative_course_points_are_refused(admin_user: User) -> None:
+    from achievements.models import CoursePoints
+    from achievements.tests.factories import CourseFactory
+
+    course = CourseFactory()
+    response = _client(admin_user).post(
+        reverse("achievements:course_points_edit", args=[course.pk]), {"course_points": "-3"}
+    )
+    assert response.status_code == 200 and "greater than or equal to 0" in response.content.decode()
+    assert not CoursePoints.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["sales_admin", "support_user", "learner_user"])
+def test_only_super_admins_set_course_points(request: Any, who: str) -> None:
+    from achievements.tests.factories import CourseFactory
+
+    course = CourseFactory()
+    client = _client(request.getfixturevalue(who))
+    assert client.get(reverse("achievements:course_points")).status_code == 403
+    assert (
+        client.post(
+            reverse("achievements:course_points_edit", args=[course.pk]), {"course_points": "5"}
+        ).status_code
+        == 403
+    )
+
+
+def test_course_points_list_query_count_is_the_same_for_few_and_many(admin_user: User) -> None:
+    from achievements.models import CoursePoints
+    from achievements.tests.factories import CourseFactory
+
+    client = _client(admin_user)
+    CoursePoints.objects.create(course=CourseFactory(), points=5)
+    client.get(reverse("achievements:course_points"))
+    few = _queries(lambda: client.get(reverse("achievements:course_points")))
+    for course in CourseFactory.create_batch(8):
+        CoursePoints.objects.create(course=course, points=9)
+    CourseFactory.create_batch(4)
+    assert _queries(lambda: client.get(reverse("achievements:course_points"))) == few
