@@ -143,6 +143,59 @@ def _custom_form_field(field: CustomField) -> forms.Field:
     return forms.CharField(max_length=255, **common)
 
 
+class UserAddForm(forms.Form):
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(max_length=254)
+    username = forms.CharField(max_length=150)
+    departments = DepartmentMultipleChoiceField(queryset=Department.objects.none(), required=False)
+    user_groups = forms.ModelMultipleChoiceField(
+        queryset=UserGroup.objects.none(),
+        required=False,
+        label="Groups",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[Role.LEARNER],
+        required=False,
+    )
+    send_invite = forms.BooleanField(
+        required=False, initial=True, label="Email an invitation to set a password"
+    )
+
+    def __init__(self, *args: Any, departments: Any, may_give_roles: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = departments  # type: ignore[attr-defined]
+        self.fields["departments"].widget.attrs["size"] = 6
+        self.fields["user_groups"].queryset = UserGroup.objects.all()  # type: ignore[attr-defined]
+        if not may_give_roles:
+            del self.fields["roles"]
+        self.helper = FormHelper()
+        self.helper.form_id = "user-add-form"
+        self.helper.layout = Layout(
+            Row(Column("first_name"), Column("last_name")),
+            Row(Column("email"), Column("username")),
+            Row(Column("departments"), Column("user_groups")),
+            *(["roles"] if may_give_roles else []),
+            "send_invite",
+            Submit("save", "Add user"),
+        )
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Another user already has this email address.")
+        return email
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("Another user already has this username.")
+        return username
+
+
 class AdminSetPasswordForm(forms.Form):
     new_password = forms.CharField(
         label="New password",

@@ -585,3 +585,54 @@ def impersonation_ended(*, hijacker: User, hijacked: User, **_: Any) -> None:
         impersonator=None,
         manual=True,
     )
+
+
+@transaction.atomic
+def user_add(
+    *,
+    actor: User,
+    username: str,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    departments: Iterable[Department] = (),
+    user_groups: Iterable[UserGroup] = (),
+    roles: Iterable[str] = (Role.LEARNER,),
+    send_invite: bool = True,
+) -> User:
+    """An admin adds a person. Only super admins give admin roles; a department admin must
+    put the person in at least one department they manage (or they could not see them)."""
+    from users.permissions import can_change_roles, can_manage_users
+    from users.selectors import departments_visible_to
+
+    if not can_manage_users(actor):
+        raise PermissionDenied("You may not add users.")
+    roles = sorted({str(r) for r in roles}) or [Role.LEARNER]
+    if roles != [Role.LEARNER] and not can_change_roles(actor):
+        raise PermissionDenied("Only a super admin can give admin roles.")
+    departments = list(departments)
+    allowed = set(departments_visible_to(actor).values_list("pk", flat=True))
+    if any(d.pk not in allowed for d in departments):
+        raise ValidationError({"departments": "You can only add people to departments you manage."})
+    from users.roles import user_admin_role
+
+    if user_admin_role(actor) == Role.DEPARTMENT_ADMIN and not departments:
+        raise ValidationError({"departments": "Pick at least one of your departments."})
+    email = email.strip()
+    if _email_taken(email, exclude_pk=None):
+        raise ValidationError({"email": "Another user already has this email address."})
+    if User.objects.filter(username__iexact=username.strip()).exists():
+        raise ValidationError({"username": "Another user already has this username."})
+    user = user_create(
+        username=username.strip(),
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        roles=roles,
+        departments=departments,
+        user_groups=list(user_groups),
+        actor=actor,
+    )
+    if send_invite:
+        user_invite_send(user=user, actor=actor)
+    return user

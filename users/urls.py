@@ -6,6 +6,7 @@ app_name = "users"
 urlpatterns = [
     path("users/", users_list.UserListView.as_view(), name="list"),
     path("users/bulk/", users_list.UserBulkView.as_view(), name="bulk"),
+    path("users/add/", users_list.UserAddView.as_view(), name="add"),
     path("users/<int:pk>/", record.UserDetailView.as_view(), name="detail"),
     path(
         "users/<int:user_pk>/password/", record.UserSetPasswordView.as_view(), name="set_password"

@@ -680,3 +680,75 @@ def test_organisation_list_pages_have_constant_queries(
     for url_name, queries in expected.items():
         with django_assert_num_queries(queries):
             assert client.get(reverse(url_name)).status_code == 200
+
+
+# --- adding users --------------------------------------------------------------------------
+
+
+def _new_person(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "first_name": "Nina",
+        "last_name": "Patel",
+        "email": "nina.patel@example.com",
+        "username": "nina",
+        "send_invite": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def test_super_admin_adds_a_user_with_roles_and_an_invitation(
+    client: Client,
+    admin_user: User,
+    org: dict[str, Department],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("users:add"),
+            _new_person(departments=[org["hr"].pk], roles=[Role.CUSTOMER_SERVICE, Role.LEARNER]),
+        )
+    nina = User.objects.get(username="nina")
+    assert response["Location"] == reverse("users:detail", args=[nina.pk])
+    assert set(nina.groups.values_list("name", flat=True)) == {Role.CUSTOMER_SERVICE, Role.LEARNER}
+    assert not nina.has_usable_password() and nina.invited_at is not None
+    assert [m.to for m in mail.outbox] == [["nina.patel@example.com"]]
+    assert Event.objects.filter(
+        subject=nina, kind=EventKind.USER_CREATED, actor=admin_user
+    ).exists()
+
+
+def test_department_admin_adds_learners_only_in_their_departments(
+    client: Client, sales_admin: User, org: dict[str, Department]
+) -> None:
+    client.force_login(sales_admin)
+    outside = client.post(reverse("users:add"), _new_person(departments=[org["hr"].pk]))
+    assert outside.status_code == 400 and "Select a valid choice" in outside.text
+    nowhere = client.post(reverse("users:add"), _new_person())
+    assert nowhere.status_code == 400 and "Pick at least one of your departments." in nowhere.text
+    assert not User.objects.filter(username="nina").exists()
+    client.post(
+        reverse("users:add"),
+        _new_person(departments=[org["active_sales"].pk], roles=[Role.SUPER_ADMIN]),
+    )
+    nina = User.objects.get(username="nina")
+    assert list(nina.groups.values_list("name", flat=True)) == [Role.LEARNER]
+
+
+def test_adding_a_user_with_a_taken_email_is_refused(
+    client: Client, admin_user: User, learner_user: User
+) -> None:
+    client.force_login(admin_user)
+    before = User.objects.count()
+    response = client.post(reverse("users:add"), _new_person(email="ANNA@example.com"))
+    assert response.status_code == 400
+    assert "Another user already has this email address." in response.text
+    assert User.objects.count() == before
+
+
+def test_add_user_page_is_for_admins_only(client: Client, learner_user: User) -> None:
+    assert client.get(reverse("users:add")).status_code == 302
+    client.force_login(learner_user)
+    assert client.post(reverse("users:add"), _new_person()).status_code == 403
+    assert not User.objects.filter(username="nina").exists()

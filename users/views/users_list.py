@@ -7,25 +7,28 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views import View
-from django.views.generic import ListView
+from django.views.generic import FormView, ListView
 
 from lms.jobs import bulk_run
 from lms.views import AdminRequiredMixin
 from users.bulk_actions import BULK_ACTIONS
-from users.forms import BulkConfirmForm, UserFilterForm
+from users.forms import BulkConfirmForm, UserAddForm, UserFilterForm
 from users.models import User
-from users.roles import is_super_admin
+from users.permissions import can_change_roles
+from users.roles import Role, is_super_admin
 from users.selectors import (
     departments_visible_to,
     user_groups_all,
     user_list,
     users_visible_to,
 )
+from users.services import user_add
 
 OWN_BULK_ACTIONS = {
     "disable": "Disable",
@@ -141,6 +144,48 @@ class UserListView(AdminRequiredMixin, ListView):  # type: ignore[type-arg]
             }
         )
         return context
+
+
+class UserAddView(AdminRequiredMixin, FormView):  # type: ignore[type-arg]
+    template_name = "users/user_add.html"
+    form_class = UserAddForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        actor: User = self.request.user  # type: ignore[assignment]
+        return {
+            **super().get_form_kwargs(),
+            "departments": departments_visible_to(actor).order_by("path"),
+            "may_give_roles": can_change_roles(actor),
+        }
+
+    def form_valid(self, form: UserAddForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            user = user_add(
+                actor=self.request.user,  # type: ignore[arg-type]
+                username=data["username"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                departments=data["departments"],
+                user_groups=data["user_groups"],
+                roles=data.get("roles") or [Role.LEARNER],
+                send_invite=data["send_invite"],
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            return self.form_invalid(form)
+        text = f"{user} was added."
+        if data["send_invite"]:
+            text += f" An invitation was sent to {user.email}."
+        messages.success(self.request, text)
+        return HttpResponseRedirect(reverse("users:detail", args=[user.pk]))
+
+    def form_invalid(self, form: UserAddForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
 
 
 class UserBulkView(AdminRequiredMixin, View):
