@@ -128,7 +128,7 @@ class CertificationAward(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["certification", "is_current"], name="cert_award_cert_current"),
-            models.Index(fields=["user", "is_current"], name="cert_award_user_current"),
+            # a user's current awards use the partial unique index (user, certification)
             models.Index(fields=["is_current", "expires_on"], name="cert_award_current_expiry"),
         ]
 

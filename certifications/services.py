@@ -118,7 +118,7 @@ def certification_update(
 # --- awarding ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AwardRequest:
     """One user to award, with the dates and association of their award."""
 

@@ -468,13 +468,13 @@ class MyCertificatesView(LoginRequiredMixin, ListView):
 
 
 class AwardPdfView(LoginRequiredMixin, View):
-    """The learner's own certificate, or any in an admin's scope."""
+    """The learner's own current certificate, or any (also ended ones) in an admin's scope."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         user: User = request.user  # type: ignore[assignment]
         award = (
             CertificationAward.objects.select_related("certification", "user")
-            .filter(pk=pk, user=user)
+            .filter(pk=pk, user=user, is_current=True)
             .first()
         )
         if award is None and can_manage_users(user):

@@ -362,6 +362,15 @@ def test_learner_downloads_their_pdf_but_not_someone_elses(client, learner_user,
     assert client.get(reverse("certifications:award_pdf", args=[theirs.pk])).status_code == 404
 
 
+def test_learner_cannot_download_an_unassigned_certificate(client, admin_user, learner_user):
+    award = AwardFactory(user=learner_user)
+    certification_award_unassign(award=award, actor=admin_user)
+    response = _login(client, learner_user).get(
+        reverse("certifications:award_pdf", args=[award.pk])
+    )
+    assert response.status_code == 404
+
+
 def test_department_admin_downloads_pdfs_in_scope_only(client, sales_admin, learner_user, outsider):
     inside, outside = AwardFactory(user=learner_user), AwardFactory(user=outsider)
     _login(client, sales_admin)
