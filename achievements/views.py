@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -53,6 +54,12 @@ def _form_errors_from(form: Any, exc: ValidationError) -> None:
             form.add_error(field_name if field_name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def _ledger_page(request: HttpRequest, entries: Any) -> dict[str, Any]:
+    """One page of a points history: `ledger` (the rows) and `page_obj` for the pager."""
+    page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {"ledger": list(page.object_list), "page_obj": page}
 
 
 class SuperAdminRequiredMixin(AdminRequiredMixin):
@@ -258,9 +265,10 @@ class UserAchievementsView(UserRecordMixin, TemplateView):
             context["standing"] = selectors.leaderboard_standing(user=self.subject)
             context["badges_held_count"] = selectors.badges_held(user=self.subject).count()
             if section == "points":
-                context["ledger"] = list(
-                    selectors.points_ledger(user=self.subject)[:LEDGER_PAGE_SIZE]
+                context.update(
+                    _ledger_page(self.request, selectors.points_ledger(user=self.subject))
                 )
+                context["query_string"] = "section=points"
             elif section == "badges":
                 context["held"] = list(
                     selectors.badges_held(user=self.subject).select_related("awarded_by")
@@ -493,7 +501,7 @@ class MyAchievementsView(LoginRequiredMixin, TemplateView):
                 "categories": categories,
                 "earned_count": sum(1 for s in statuses if s.earned),
                 "badge_count": len(statuses),
-                "ledger": list(selectors.points_ledger(user=user)[:LEDGER_PAGE_SIZE]),
+                **_ledger_page(self.request, selectors.points_ledger(user=user)),
             }
         )
         return context

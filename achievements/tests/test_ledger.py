@@ -223,3 +223,14 @@ def test_check_points_repair_sets_balances_and_periods_from_the_ledger(
     out = StringIO()
     call_command("check_points", stdout=out)
     assert "Every balance equals the sum of its ledger" in out.getvalue()
+
+
+def test_an_award_made_while_impersonating_names_the_real_admin(
+    admin_user: User, support_user: User, learner_user: User
+) -> None:
+    from lms.context import acting_impersonator
+
+    with acting_impersonator(admin_user):
+        entry = points_award(user=learner_user, amount=5, reason="As support", actor=support_user)
+    assert (entry.actor, entry.impersonator) == (support_user, admin_user)
+    assert Event.objects.get(kind=EventKind.POINTS_AWARDED).impersonator == admin_user

@@ -563,3 +563,17 @@ def test_course_points_list_query_count_is_the_same_for_few_and_many(admin_user:
         CoursePoints.objects.create(course=course, points=9)
     CourseFactory.create_batch(4)
     assert _queries(lambda: client.get(reverse("achievements:course_points"))) == few
+
+
+def test_long_points_history_is_paged(admin_user: User, learner_user: User) -> None:
+    from achievements.services import points_award_bulk
+
+    for i in range(55):
+        points_award_bulk(
+            user_ids=[learner_user.pk], amount=1, reason=f"Entry {i}", actor=admin_user
+        )
+    client = _client(admin_user)
+    first = client.get(_tab(learner_user)).content.decode()
+    assert "Page 1 of 2" in first and "Entry 54" in first and "Entry 0<" not in first
+    second = client.get(_tab(learner_user) + "&page=2").content.decode()
+    assert "Entry 0<" in second
