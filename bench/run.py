@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                         name=module.TITLE,
                         measured="-",
                         target=module.TARGET,
-                        note=f"{type(exc).__name__}: {exc}",
+                        note=f"{type(exc).__name__}: {str(exc)[:300]}",
                         extra={"error": traceback.format_exc(limit=5)},
                     )
                 ]

@@ -76,7 +76,6 @@ def _copy_seconds(ctx: Any, user_ids: list[int]) -> float:
     from django.utils import timezone
 
     certification = _certification(f"Bench COPY {secrets.token_hex(4)}")
-    now = timezone.now()
     today = timezone.localdate()
     rows = (
         (
@@ -90,15 +89,12 @@ def _copy_seconds(ctx: Any, user_ids: list[int]) -> float:
             "",
             "copy",
             ctx.admin.pk,
-            now,
-            now,
         )
         for pk in user_ids
     )
     columns = ["certification_id", "user_id", "issued_on", "expires_on", "association", "code"]
     columns += ["is_current", "ended_reason", "source_key", "awarded_by_id"]
-    columns += ["created_at", "updated_at"]
-    return copy_rows_seconds("certifications_certificationaward", columns, rows)
+    return copy_rows_seconds("certifications.CertificationAward", columns, rows)
 
 
 def _naive_seconds_per_user(ctx: Any, user_ids: list[int], sample: int) -> float:
