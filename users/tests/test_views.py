@@ -752,3 +752,16 @@ def test_add_user_page_is_for_admins_only(client: Client, learner_user: User) ->
     client.force_login(learner_user)
     assert client.post(reverse("users:add"), _new_person()).status_code == 403
     assert not User.objects.filter(username="nina").exists()
+
+
+def test_a_super_admin_cannot_impersonate_another_super_admin(
+    client: Client, admin_user: User
+) -> None:
+    from users.tests.factories import super_admin
+
+    other = super_admin(username="root2")
+    client.force_login(admin_user)
+    page = client.get(reverse("users:detail", args=[other.pk]))
+    assert 'data-testid="impersonate"' not in page.text
+    assert client.post(reverse("hijack:acquire"), {"user_pk": other.pk}).status_code == 403
+    assert not Event.objects.filter(kind=EventKind.USER_IMPERSONATION_STARTED).exists()
