@@ -161,7 +161,8 @@ class PointsBalance(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["is_active", "-points"], name="points_balance_rank"),
+            # rank: count of active rows with more points; top N: the same index in order
+            models.Index(fields=["is_active", "-points", "user"], name="points_balance_rank"),
         ]
 
     def __str__(self) -> str:
@@ -190,7 +191,8 @@ class PeriodPoints(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["period", "starts_on", "is_active", "-points"], name="period_points_rank"
+                fields=["period", "starts_on", "is_active", "-points", "user"],
+                name="period_points_rank",
             ),
         ]
 

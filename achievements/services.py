@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -112,19 +112,76 @@ def period_starts(moment: datetime) -> dict[str, date]:
 
 
 def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]]) -> None:
-    """Add (user_id, amount, awarded_at) to the balances and period summaries: rows are created
-    if missing (INSERT ... ON CONFLICT DO NOTHING), then changed with one atomic UPDATE per
-    distinct amount. Call inside the transaction that appends the matching ledger rows."""
-    from users.models import User
-
+    """Add (user_id, amount, awarded_at) to the balances and the week/month summaries, in the
+    transaction that appends the matching ledger rows. Each row is changed by one atomic
+    `points = points + n` (never read, added to in Python and written back), rows in user order
+    so that concurrent batches lock them in the same order."""
     if not deltas:
         return
     per_user: dict[int, int] = defaultdict(int)
-    per_period: dict[tuple[str, date, int], int] = defaultdict(int)
+    per_period: dict[tuple[int, str, date], int] = defaultdict(int)
     for user_id, amount, awarded_at in deltas:
         per_user[user_id] += amount
         for period, starts_on in period_starts(awarded_at).items():
-            per_period[(period, starts_on, user_id)] += amount
+            per_period[(user_id, str(period), starts_on)] += amount
+    if connection.vendor == "postgresql":
+        _upsert_postgresql(per_user, per_period)
+    else:
+        _upsert_portable(per_user, per_period)
+
+
+def _upsert_postgresql(
+    per_user: dict[int, int], per_period: dict[tuple[int, str, date], int]
+) -> None:
+    """Two statements whatever the number of users: INSERT ... SELECT FROM unnest(arrays)
+    ON CONFLICT DO UPDATE SET points = points + EXCLUDED.points."""
+    from users.models import User
+
+    users = connection.ops.quote_name(User._meta.db_table)
+    balances = connection.ops.quote_name(PointsBalance._meta.db_table)
+    periods = connection.ops.quote_name(PeriodPoints._meta.db_table)
+    user_ids = sorted(per_user)
+    period_keys = sorted(per_period)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {balances} (user_id, points, is_active, updated_at)
+            SELECT t.user_id, t.points, u.is_active, %s
+            FROM unnest(%s::bigint[], %s::integer[]) AS t(user_id, points)
+            JOIN {users} u ON u.id = t.user_id
+            ORDER BY t.user_id
+            ON CONFLICT (user_id) DO UPDATE
+            SET points = {balances}.points + EXCLUDED.points, updated_at = EXCLUDED.updated_at
+            """,  # noqa: S608 - table names from the models, values as parameters
+            [timezone.now(), user_ids, [per_user[pk] for pk in user_ids]],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {periods} (user_id, period, starts_on, points, is_active)
+            SELECT t.user_id, t.period, t.starts_on, t.points, u.is_active
+            FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::integer[])
+                AS t(user_id, period, starts_on, points)
+            JOIN {users} u ON u.id = t.user_id
+            ORDER BY t.user_id, t.period, t.starts_on
+            ON CONFLICT (user_id, period, starts_on) DO UPDATE
+            SET points = {periods}.points + EXCLUDED.points
+            """,  # noqa: S608
+            [
+                [key[0] for key in period_keys],
+                [key[1] for key in period_keys],
+                [key[2] for key in period_keys],
+                [per_period[key] for key in period_keys],
+            ],
+        )
+
+
+def _upsert_portable(
+    per_user: dict[int, int], per_period: dict[tuple[int, str, date], int]
+) -> None:
+    """Other databases (SQLite in local runs): create missing rows, then one
+    `UPDATE ... SET points = points + n` per distinct amount."""
+    from users.models import User
+
     active = dict(User.objects.filter(pk__in=list(per_user)).values_list("pk", "is_active"))
     PointsBalance.objects.bulk_create(
         [PointsBalance(user_id=pk, is_active=active.get(pk, True)) for pk in sorted(per_user)],
@@ -146,12 +203,12 @@ def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]]) -> None:
                 starts_on=starts_on,
                 is_active=active.get(user_id, True),
             )
-            for (period, starts_on, user_id) in sorted(per_period)
+            for (user_id, period, starts_on) in sorted(per_period)
         ],
         ignore_conflicts=True,
     )
     grouped: dict[tuple[str, date, int], list[int]] = defaultdict(list)
-    for (period, starts_on, user_id), total in per_period.items():
+    for (user_id, period, starts_on), total in per_period.items():
         if total:
             grouped[(period, starts_on, total)].append(user_id)
     for (period, starts_on, total), user_ids in grouped.items():

@@ -523,7 +523,21 @@ class LeaderboardView(LoginRequiredMixin, GamificationRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["filter_form"] = self.filter_form
+        from users.models import Department, UserGroup
+
+        context.update(
+            {
+                "filter_form": self.filter_form,
+                "period": self.period,
+                "department": self.department,
+                "group": self.group,
+                "period_choices": self.filter_form.fields["period"].choices,  # type: ignore[attr-defined]
+                "department_choices": list(
+                    Department.objects.order_by("path").values_list("pk", "name", "depth")
+                ),
+                "group_choices": list(UserGroup.objects.order_by("name").values_list("pk", "name")),
+            }
+        )
         context["my_standing"] = selectors.leaderboard_standing(
             user=self.request.user,  # type: ignore[arg-type]
             period=self.period,
