@@ -83,7 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.ledger = args.ledger if args.ledger is not None else 100_000
     args.users = args.users or 100_000
     args.ledger = args.ledger if args.ledger is not None else 1_000_000
-    args.runs = args.runs or (15 if args.quick else 30)
+    args.runs = args.runs or (10 if args.quick else 30)
     args.write_runs = args.write_runs or (2 if args.quick else 3)
     return args
 

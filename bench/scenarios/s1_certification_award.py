@@ -140,7 +140,7 @@ def run(ctx: Any) -> list[Result]:
         if job.status != "succeeded" or job.done != len(user_ids):
             raise RuntimeError(f"award job ended {job.status}: {job.done}/{len(user_ids)} done")
     copy_s = _copy_seconds(ctx, user_ids)
-    sample = 500 if ctx.quick else 2000
+    sample = 200 if ctx.quick else 2000
     naive_per_user = _naive_seconds_per_user(ctx, user_ids, sample)
     result = Result(
         scenario=ID,

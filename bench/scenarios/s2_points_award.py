@@ -91,7 +91,7 @@ def run(ctx: Any) -> list[Result]:
         )
         checks.append({"users": len(ids), "job_done": job.done, "exact": exact})
     copy_s = _copy_seconds(wanted)
-    sample = 200 if ctx.quick else 1000
+    sample = 100 if ctx.quick else 1000
     naive_per_user = _naive_seconds_per_user(ctx, wanted[-sample:])
     result = Result(
         scenario=ID,

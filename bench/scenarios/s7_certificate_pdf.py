@@ -15,7 +15,7 @@ ID = "7"
 TITLE = "Certificate PDF"
 TARGET = "p50 < 150 ms; 1,000 in a ZIP < 2 min; worker < 300 MB"
 ZIP_FULL = 1000
-ZIP_QUICK = 100
+ZIP_QUICK = 50
 
 
 def _awards(ctx: Any, count: int) -> list[int]:

@@ -18,7 +18,7 @@ TITLE = "50 clients, 10,000 awards and deductions to one user"
 TARGET = ">= 500 operations/s, balance = ledger sum, no duplicates"
 CLIENTS = 50
 OPERATIONS = 10_000
-OPERATIONS_QUICK = 2_000
+OPERATIONS_QUICK = 1_000
 START_BALANCE = 100_000
 
 
