@@ -83,8 +83,11 @@ class CertificationAward(TimeStampedModel):
         EXPIRED = "expired", "Expired"
         ALWAYS_VALID = "always_valid", "Always valid"
 
+    # Every index is paid on each of 100,000 inserts in a bulk award, so there are only the ones
+    # a query uses: (certification, is_current) leads with certification, the code's unique
+    # constraint has no LIKE twin, and who awarded it or for which activity is never searched.
     certification = models.ForeignKey(
-        Certification, on_delete=models.CASCADE, related_name="awards"
+        Certification, on_delete=models.CASCADE, related_name="awards", db_index=False
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certification_awards"
@@ -100,14 +103,20 @@ class CertificationAward(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
-    code = models.CharField(max_length=32, unique=True, default=verification_code_new)
+    code = models.CharField(max_length=32, default=verification_code_new)
     is_current = models.BooleanField(default=True)
     ended_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     expired_marked_at = models.DateTimeField(null=True, blank=True)
     awarded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # What produced this award ("job:12", "event:345", "import:6", "batch:<uuid>"): a replay of
     # the same job, event or import finds its own award and skips instead of renewing it.
@@ -121,6 +130,7 @@ class CertificationAward(TimeStampedModel):
                 condition=Q(is_current=True),
                 name="certification_award_one_current",
             ),
+            models.UniqueConstraint(fields=["code"], name="certification_award_code_unique"),
             models.CheckConstraint(
                 condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("issued_on")),
                 name="certification_award_expiry_after_issue",
@@ -129,7 +139,11 @@ class CertificationAward(TimeStampedModel):
         indexes = [
             models.Index(fields=["certification", "is_current"], name="cert_award_cert_current"),
             # a user's current awards use the partial unique index (user, certification)
-            models.Index(fields=["is_current", "expires_on"], name="cert_award_current_expiry"),
+            models.Index(
+                fields=["expires_on"],
+                condition=Q(is_current=True),
+                name="cert_award_current_expiry",
+            ),
         ]
 
     def __str__(self) -> str:

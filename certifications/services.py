@@ -232,7 +232,7 @@ def awards_apply(
                 expires_on=request.expires_on,
                 association=request.association,
                 external_training_id=request.external_training_id,
-                awarded_by=actor if manual else None,
+                awarded_by_id=actor.pk if manual and actor is not None else None,
                 source_key=request.source_key,
             )
         )
