@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import connection, transaction
+from django.db.models import Avg, Count
 from django.utils import timezone
 
 from lms.event_kinds import EventKind
@@ -222,14 +223,22 @@ def _rollup(
     manual: bool,
 ) -> list[int]:
     required = structure.required
-    done: dict[int, set[int]] = defaultdict(set)
-    scores: dict[int, list[int]] = defaultdict(list)
-    for user_id, activity_id, score in ActivityCompletion.objects.filter(
-        user_id__in=user_ids, activity_id__in=required
-    ).values_list("user_id", "activity_id", "score"):
-        done[user_id].add(activity_id)
-        if score is not None:
-            scores[user_id].append(score)
+    # Required activities done per (user, module), counted by the database: a row per module,
+    # not per activity, comes back.
+    done: dict[tuple[int, int], int] = {
+        (user_id, module_id): n
+        for user_id, module_id, n in ActivityCompletion.objects.filter(
+            user_id__in=user_ids, activity_id__in=required
+        )
+        .values("user_id", "activity__module_id")
+        .annotate(n=Count("pk"))
+        .values_list("user_id", "activity__module_id", "n")
+    }
+    modules_done: dict[int, set[int]] = defaultdict(set)
+    for (user_id, module_id), n in done.items():
+        if n >= len(structure.required_by_module.get(module_id, ())):
+            modules_done[user_id].add(module_id)
+    all_modules = set(structure.required_by_module)
     now = timezone.now()
 
     existing_modules = set(
@@ -242,8 +251,8 @@ def _rollup(
             user_id=user_id, module_id=module_id, course=course, completed_at=now, is_manual=manual
         )
         for user_id in user_ids
-        for module_id, module_required in structure.required_by_module.items()
-        if module_required <= done[user_id] and (user_id, module_id) not in existing_modules
+        for module_id in modules_done[user_id]
+        if (user_id, module_id) not in existing_modules
     ]
     if new_modules:
         ModuleCompletion.objects.bulk_create(new_modules, batch_size=5000)
@@ -266,9 +275,17 @@ def _rollup(
             "user_id", flat=True
         )
     )
-    finished = [u for u in user_ids if required <= done[u] and u not in existing_course]
+    finished = [u for u in user_ids if modules_done[u] == all_modules and u not in existing_course]
     if not finished:
         return []
+    scores = dict(
+        ActivityCompletion.objects.filter(
+            user_id__in=finished, activity_id__in=required, score__isnull=False
+        )
+        .values("user_id")
+        .annotate(avg=Avg("score"))
+        .values_list("user_id", "avg")
+    )
     CourseCompletion.objects.bulk_create(
         [
             CourseCompletion(
@@ -276,7 +293,7 @@ def _rollup(
                 course=course,
                 completed_at=now,
                 is_manual=manual,
-                score=round(sum(scores[u]) / len(scores[u])) if scores[u] else None,
+                score=round(scores[u]) if scores.get(u) is not None else None,
             )
             for u in finished
         ],
