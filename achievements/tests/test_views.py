@@ -577,3 +577,63 @@ def test_long_points_history_is_paged(admin_user: User, learner_user: User) -> N
     assert "Page 1 of 2" in first and "Entry 54" in first and "Entry 0<" not in first
     second = client.get(_tab(learner_user) + "&page=2").content.decode()
     assert "Entry 0<" in second
+
+
+def test_super_admin_creates_a_badge_with_an_image(admin_user: User) -> None:
+    from achievements.models import Badge
+    from achievements.tests.factories import png_upload
+
+    response = _client(admin_user).post(
+        reverse("achievements:badge_create"),
+        {
+            "name": "Chatterbox",
+            "description": "Ten comments",
+            "category": "community",
+            "rule": "comment_posted",
+            "threshold": "10",
+            "points": "15",
+            "is_active": "on",
+            "image_upload": png_upload(),
+        },
+    )
+    assert response.status_code == 302
+    badge = Badge.objects.get(name="Chatterbox")
+    assert (badge.rule, badge.threshold, badge.points) == ("comment_posted", 10, 15)
+    assert badge.image.name.endswith(".png") and badge.image_small
+
+
+def test_editing_a_badge_keeps_its_holders(admin_user: User, learner_user: User) -> None:
+    badge = BadgeFactory(name="Chatty", rule="comment_posted", threshold=1, category="community")
+    community_event_record(kind=EventKind.COMMUNITY_COMMENT_POSTED, user=learner_user)
+    response = _client(admin_user).post(
+        reverse("achievements:badge_update", args=[badge.pk]),
+        {
+            "name": "Chatty",
+            "description": "",
+            "category": "community",
+            "rule": "comment_posted",
+            "threshold": "20",
+            "points": "0",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    badge.refresh_from_db()
+    assert badge.threshold == 20
+    assert UserBadge.objects.filter(badge=badge, revoked_at__isnull=True).count() == 1
+
+
+def test_applying_a_rule_from_the_page_starts_a_job(admin_user: User, learner_user: User) -> None:
+    community_event_record(kind=EventKind.COMMUNITY_COMMENT_POSTED, user=learner_user)
+    badge = BadgeFactory(rule="comment_posted", threshold=1)
+    response = _client(admin_user).post(reverse("achievements:badge_apply", args=[badge.pk]))
+    job = BackgroundJob.objects.get(kind="achievements.badge_apply")
+    assert response["Location"] == job.get_absolute_url()
+    assert job.item_ids == [learner_user.pk]
+
+
+def test_department_admin_cannot_apply_rules(sales_admin: User) -> None:
+    badge = BadgeFactory(rule="comment_posted", threshold=1)
+    response = _client(sales_admin).post(reverse("achievements:badge_apply", args=[badge.pk]))
+    assert response.status_code == 403
+    assert not BackgroundJob.objects.exists()
