@@ -179,8 +179,8 @@ def awards_apply(
     manual: bool,
     keep_valid: bool = False,
 ) -> AwardOutcome:
-    """Award in bulk, set-based. Call inside a transaction (it locks the current awards of the
-    users it touches). `actor=None` is the system (automatic awards): no scope check.
+    """Award in bulk, set-based. Call inside a transaction: it locks the certification's row
+    (awarders of one certification take turns) and the current awards it replaces. `actor=None` is the system (automatic awards): no scope check.
     A request whose `source_key` matches the user's current award is a replay and is skipped;
     with `keep_valid`, a user whose current award is still active is skipped too (automatic
     awards do not renew what has not started expiring)."""
@@ -191,6 +191,15 @@ def awards_apply(
     if not by_user:
         return outcome
     ids = list(by_user)
+    # Awarders of one certification take turns (FOR NO KEY UPDATE on its row): two admins or a
+    # job and a course completion awarding the same user at once would otherwise both insert a
+    # current award and one would die on the unique constraint. Edits of the row are unaffected
+    # by the awards' foreign keys (they take FOR KEY SHARE).
+    list(
+        Certification.objects.select_for_update(no_key=True)
+        .filter(pk=certification.pk)
+        .values_list("pk", flat=True)
+    )
     people = users_visible_to(actor) if actor is not None else User.objects.all()
     known = set(people.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
     for user_id in ids:

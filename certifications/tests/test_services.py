@@ -172,11 +172,11 @@ def test_award_queries_do_not_grow_with_the_number_of_users(admin_user, django_a
     AwardFactory(certification=certification, user=few[0])  # one renewal in each batch
     AwardFactory(certification=certification, user=many[0])
     user_role_names(admin_user)  # the role lookup is cached per request
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         certification_award(
             certification=certification, users=few, issued_on=TODAY, actor=admin_user
         )
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         certification_award(
             certification=certification, users=many, issued_on=TODAY, actor=admin_user
         )
@@ -375,3 +375,42 @@ def test_unassigned_awards_get_no_reminder(admin_user):
     certification_award_unassign(award=award, actor=admin_user)
     run = certification_reminders_send(today=TODAY)
     assert run.renewal_emails == 0 and not mail.outbox
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_awards_to_the_same_users_take_turns(requires_postgres, admin_user):
+    """Two awarders at once (two admins, or a job and a course completion): without the lock
+    both would insert a current award and one would fail on the unique constraint."""
+    import threading
+
+    from django.db import connection
+
+    certification = CertificationFactory()
+    users = UserFactory.create_batch(40)
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def award(key: str) -> None:
+        try:
+            start.wait()
+            certification_award(
+                certification=certification,
+                users=users,
+                issued_on=TODAY,
+                actor=admin_user,
+                source_key=key,
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=award, args=(key,)) for key in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert CertificationAward.objects.filter(is_current=True).count() == 40
+    assert CertificationAward.objects.count() == 80  # one award each, then one renewal each
