@@ -40,10 +40,12 @@ def qr_data_uri(text: str) -> str:
 
 
 def certificate_context(award: CertificationAward) -> dict[str, Any]:
+    """Plain values only: a custom design (a template a super admin typed) sees strings and
+    dates, never model instances it could walk to other data (`user.password`)."""
     url = verification_url(award)
+    certification = award.certification
     return {
-        "award": award,
-        "certification": award.certification,
+        "certification": {"title": certification.title, "description": certification.description},
         "learner_name": award.user.get_full_name() or award.user.username,
         "organisation_name": settings.MERIT_ORGANISATION_NAME,
         "issued_on": award.issued_on,
@@ -53,6 +55,14 @@ def certificate_context(award: CertificationAward) -> dict[str, Any]:
         "qr_code": qr_data_uri(url),
         "generated_at": timezone.now(),
     }
+
+
+def url_fetcher() -> Any:
+    """WeasyPrint may load only inline `data:` resources: a design cannot read local files
+    (file:///etc/passwd) or make the server fetch URLs on its network."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, timeout=2)
 
 
 def design_check(design_html: str) -> None:
@@ -84,7 +94,7 @@ def certificate_pdf(award: CertificationAward) -> bytes:
 
     html = certificate_html(award)
     try:
-        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()  # type: ignore[no-any-return]
+        return HTML(string=html, url_fetcher=url_fetcher()).write_pdf()  # type: ignore[no-any-return]
     except Exception as exc:
         logger.warning("Certificate %s failed to render: %s", award.pk, exc)
         raise CertificateRenderError(

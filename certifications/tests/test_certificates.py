@@ -98,3 +98,21 @@ def test_zip_job_writes_the_result_file_once_all_chunks_are_done(admin_user):
     assert job.summary == {"certificates": 5}
     with job.result_file.open("rb") as handle:
         assert len(zipfile.ZipFile(handle).namelist()) == 5
+
+
+def test_a_design_cannot_read_local_files_or_fetch_urls():
+    from certifications.certificates import url_fetcher
+
+    fetcher = url_fetcher()
+    for url in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data/"):
+        with pytest.raises(ValueError, match="disallowed protocol"):
+            fetcher.fetch(url)
+
+
+def test_a_design_sees_plain_values_not_models():
+    user = UserFactory(first_name="Anna", last_name="Smith")
+    certification = CertificationFactory(
+        design_html="<p>[{{ award.user.password }}] {{ learner_name }}</p>"
+    )
+    text = _text(certificate_pdf(AwardFactory(user=user, certification=certification)))
+    assert "[] Anna Smith" in text
