@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, time
 from typing import Any
 
@@ -151,3 +153,75 @@ class ExternalTrainingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Record training", css_class="btn-outline-primary"))
+
+
+class EnrollForm(forms.Form):
+    """Bulk enroll (from the users list) and CSV enroll: the entire course only."""
+
+    course = forms.ModelChoiceField(queryset=Course.objects.all(), empty_label="Choose a course…")
+    expires_on = forms.DateField(
+        required=False,
+        label="Access until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty for access without an end date.",
+    )
+    mark_complete = forms.BooleanField(
+        required=False,
+        label="Also mark the entire course complete",
+        help_text="For training done elsewhere. Completions are labelled “Manually”.",
+    )
+    send_email = forms.BooleanField(
+        required=False,
+        label="Send a completion email",
+        help_text="Only with “mark complete”: learners whose course becomes complete get an email.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        expires_on = data.get("expires_on")
+        if expires_on and expires_on < timezone.localdate():
+            self.add_error("expires_on", "The access end date cannot be in the past.")
+        data["expires_at"] = _end_of_day(expires_on)
+        return data
+
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+class CsvEnrollForm(EnrollForm):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="One user per row: a column named “email” or “username” (or a single column "
+        "of either). Up to 5 MB.",
+    )
+
+    field_order = ["file", "course", "expires_on", "mark_complete", "send_email"]
+
+    def clean_file(self) -> list[str]:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError("The file is not UTF-8 text.") from exc
+        rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+        if not rows:
+            raise forms.ValidationError("The file is empty.")
+        header = [c.strip().lower() for c in rows[0]]
+        column = next((header.index(n) for n in ("email", "username") if n in header), None)
+        if column is None:
+            if len(header) != 1:
+                raise forms.ValidationError("Name a column “email” or “username”.")
+            column, body = 0, rows
+        else:
+            body = rows[1:]
+        values = [row[column].strip() for row in body if len(row) > column and row[column].strip()]
+        if not values:
+            raise forms.ValidationError("The file lists no users.")
+        return values

@@ -81,3 +81,36 @@ def progress_reset_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcom
     outcome.counts["nothing to reset"] += len(result.nothing_to_reset_users)
     outcome.counts["errors"] += len(outcome.errors)
     return outcome
+
+
+@job_handler("progress.enroll")
+def progress_enroll_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
+    """params: {"course_id", "expires_at" (ISO or None), "mark_complete", "send_email"}.
+    Bulk enroll and CSV enroll; with mark_complete, the entire course is completed too."""
+    from django.utils.dateparse import parse_datetime
+
+    from progress.services import enrollments_create
+
+    outcome = ChunkOutcome()
+    user_ids = _scope(job, item_ids, outcome)
+    if not user_ids:
+        outcome.counts["errors"] += len(outcome.errors)
+        return outcome
+    course = Course.objects.get(pk=job.params["course_id"])
+    raw_expiry = job.params.get("expires_at")
+    result = enrollments_create(
+        course=course,
+        actor=job.created_by,
+        user_ids=user_ids,
+        expires_at=parse_datetime(raw_expiry) if raw_expiry else None,
+        mark_complete=bool(job.params.get("mark_complete")),
+        send_email=bool(job.params.get("send_email")),
+    )
+    outcome.done = len(user_ids)
+    outcome.counts["enrolled"] += len(result.enrolled_users)
+    outcome.counts["already enrolled"] += len(result.already_enrolled_users)
+    if result.completion is not None:
+        outcome.counts["completed"] += len(result.completion.completed_users)
+        outcome.counts["already complete"] += len(result.completion.already_complete_users)
+    outcome.counts["errors"] += len(outcome.errors)
+    return outcome

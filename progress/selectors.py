@@ -376,3 +376,32 @@ def certification_label(award: Any) -> tuple[str, Any, Any]:
     awarded = getattr(award, "awarded_at", None) or getattr(award, "issued_at", None)
     expires = getattr(award, "expires_at", None)
     return title, awarded, expires
+
+
+def users_from_identifiers(*, actor: User, values: list[str]) -> tuple[list[int], list[str]]:
+    """Users named by email or username (CSV enroll), limited to those the actor may manage:
+    (their ids, the values that matched nobody). Two queries, whatever the file size."""
+    from django.db.models.functions import Lower
+
+    from users.selectors import users_visible_to
+
+    wanted = {v.lower() for v in values}
+    visible = users_visible_to(actor).filter(is_active=True)
+    by_key: dict[str, int] = {}
+    for pk, email in (
+        visible.annotate(email_l=Lower("email"))
+        .filter(email_l__in=wanted)
+        .values_list("pk", "email_l")
+    ):
+        by_key[email] = pk
+    rest = [v for v in wanted if v not in by_key]
+    if rest:
+        for pk, username in (
+            visible.annotate(username_l=Lower("username"))
+            .filter(username_l__in=rest)
+            .values_list("pk", "username_l")
+        ):
+            by_key[username] = pk
+    ids = list(dict.fromkeys(by_key[v.lower()] for v in values if v.lower() in by_key))
+    unknown = list(dict.fromkeys(v for v in values if v.lower() not in by_key))
+    return ids, unknown

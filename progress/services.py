@@ -698,7 +698,13 @@ def exam_attempt_forgive(*, attempt: ExamAttempt, actor: User) -> ExamAttempt:
 # --- access ------------------------------------------------------------------------------------
 
 
-def _enroll_many(*, course: Course, user_ids: Sequence[int], actor: User | None) -> list[int]:
+def _enroll_many(
+    *,
+    course: Course,
+    user_ids: Sequence[int],
+    actor: User | None,
+    expires_at: datetime | None = None,
+) -> list[int]:
     from users.models import User
 
     existing = set(
@@ -710,7 +716,10 @@ def _enroll_many(*, course: Course, user_ids: Sequence[int], actor: User | None)
     new_ids = [u for u in user_ids if u in real and u not in existing]
     by = actor if actor is not None and actor.pk else None
     Enrollment.objects.bulk_create(
-        [Enrollment(user_id=u, course=course, enrolled_by=by) for u in new_ids],
+        [
+            Enrollment(user_id=u, course=course, enrolled_by=by, expires_at=expires_at)
+            for u in new_ids
+        ],
         ignore_conflicts=True,
         batch_size=5000,
     )
@@ -725,22 +734,39 @@ def _enroll_many(*, course: Course, user_ids: Sequence[int], actor: User | None)
     return new_ids
 
 
+@dataclass
+class EnrollResult:
+    enrolled_users: list[int] = field(default_factory=list)
+    already_enrolled_users: list[int] = field(default_factory=list)
+    completion: MarkCompleteResult | None = None
+
+
 @transaction.atomic
 def enrollments_create(
     *,
     course: Course,
     actor: User | None,
     user_ids: Iterable[int],
+    expires_at: datetime | None = None,
     mark_complete: bool = False,
     send_email: bool = False,
-) -> list[int]:
+) -> EnrollResult:
     """Enroll many users (bulk enroll, CSV enroll); the already enrolled are skipped. With
-    `mark_complete`, the entire course is then marked complete for all of them."""
+    `mark_complete`, the entire course is then marked complete for all of them (the email
+    option as in the mark-complete form)."""
     ids = list(dict.fromkeys(int(u) for u in user_ids))
-    new_ids = _enroll_many(course=course, user_ids=ids, actor=actor)
-    if mark_complete and ids:
-        progress_mark_complete(user_ids=ids, course=course, actor=actor, send_email=send_email)
-    return new_ids
+    if not ids:
+        raise ProgressError("Select at least one user.")
+    new_ids = _enroll_many(course=course, user_ids=ids, actor=actor, expires_at=expires_at)
+    fresh = set(new_ids)
+    result = EnrollResult(
+        enrolled_users=new_ids, already_enrolled_users=[u for u in ids if u not in fresh]
+    )
+    if mark_complete:
+        result.completion = progress_mark_complete(
+            user_ids=ids, course=course, actor=actor, send_email=send_email
+        )
+    return result
 
 
 @transaction.atomic

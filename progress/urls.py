@@ -52,6 +52,8 @@ urlpatterns = [
         views.BulkResetProgressView.as_view(),
         name="bulk_reset_progress",
     ),
+    path("bulk/enroll/", views.BulkEnrollView.as_view(), name="bulk_enroll"),
+    path("courses/enroll-csv/", views.CsvEnrollView.as_view(), name="csv_enroll"),
     # the learner's player
     path("my-courses/", views.MyCoursesView.as_view(), name="my_courses"),
     path("my-courses/<int:pk>/", views.PlayerCourseView.as_view(), name="player_course"),

@@ -21,6 +21,8 @@ from progress import selectors
 from progress.forms import (
     AccessAddForm,
     CoursePickForm,
+    CsvEnrollForm,
+    EnrollForm,
     ExpiryForm,
     ExternalTrainingForm,
     ProgressChangeForm,
@@ -258,6 +260,106 @@ class BulkProgressView(_ProgressChangeMixin, AdminRequiredMixin, TemplateView):
 
 class BulkResetProgressView(BulkProgressView):
     mode = "reset"
+
+
+def _enroll_run(request: HttpRequest, form: EnrollForm, ids: list[int]) -> HttpResponse:
+    """Enroll (and optionally complete) `ids`: inline, or a background job over the threshold."""
+    data = form.cleaned_data
+    course = data["course"]
+    expires_at = data["expires_at"]
+    result = bulk_run(
+        kind="progress.enroll",
+        label=f"Enroll in {course}: {len(ids)} users",
+        item_ids=ids,
+        actor=request.user,  # type: ignore[arg-type]
+        params={
+            "course_id": course.pk,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "mark_complete": data["mark_complete"],
+            "send_email": data["send_email"] and data["mark_complete"],
+        },
+    )
+    if result.is_background:
+        assert result.job is not None
+        messages.info(request, f"Enrolling {len(ids)} users in the background.")
+        return HttpResponseRedirect(result.job.get_absolute_url())
+    assert result.outcome is not None
+    summary = ", ".join(f"{n} {key}" for key, n in sorted(result.outcome.counts.items()) if n)
+    messages.success(request, f"Enroll in “{course}”: {summary or 'nothing to do'}.")
+    return HttpResponseRedirect(reverse("progress:course_detail", args=[course.pk]))
+
+
+class BulkEnrollView(AdminRequiredMixin, TemplateView):
+    """From the users list (GET with repeated `user_ids`): enroll in a course, optionally
+    marking the entire course complete."""
+
+    template_name = "progress/enroll.html"
+
+    def selected_ids(self) -> list[int]:
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        ids = [int(v) for v in source.getlist("user_ids") if str(v).isdigit()]
+        users = users_resolve_selection(actor=self.request.user, user_ids=ids)  # type: ignore[arg-type]
+        return list(users.values_list("pk", flat=True))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        ids = self.selected_ids()
+        context.update(
+            {
+                "form": kwargs.get("form") or EnrollForm(),
+                "user_ids": ids,
+                "user_count": len(ids),
+                "mode": "bulk",
+            }
+        )
+        return context
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.selected_ids():
+            messages.error(request, "Select at least one user in the list first.")
+            return HttpResponseRedirect(reverse("users:list"))
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        ids = self.selected_ids()
+        if not ids:
+            messages.error(request, "Select at least one user in the list first.")
+            return HttpResponseRedirect(reverse("users:list"))
+        form = EnrollForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        return _enroll_run(request, form, ids)
+
+
+class CsvEnrollView(AdminRequiredMixin, TemplateView):
+    """Enroll the users listed in a CSV file (by email or username)."""
+
+    template_name = "progress/enroll.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        initial = {"course": self.request.GET.get("course")}
+        context["form"] = kwargs.get("form") or CsvEnrollForm(initial=initial)
+        context["mode"] = "csv"
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = CsvEnrollForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        ids, unknown = selectors.users_from_identifiers(
+            actor=request.user,  # type: ignore[arg-type]
+            values=form.cleaned_data["file"],
+        )
+        if unknown:
+            shown = ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")
+            form.add_error(
+                "file",
+                f"{len(unknown)} row(s) match no user you manage: {shown}. Fix the file; "
+                "nobody was enrolled.",
+            )
+            return self.render_to_response(self.get_context_data(form=form))
+        return _enroll_run(request, form, ids)
 
 
 class UserAccessView(UserRecordMixin, TemplateView):
