@@ -244,6 +244,11 @@ def _record_entries(entries: Sequence[PointsEntry], *, actor: User | None) -> No
     PointsEntry.objects.bulk_create(entries, batch_size=2000)
     if entries[0].pk is None:  # databases without RETURNING on bulk insert
         raise RuntimeError("bulk_create did not return primary keys")
+    _after_insert(entries, actor=actor)
+
+
+def _after_insert(entries: Sequence[PointsEntry], *, actor: User | None) -> None:
+    """For ledger rows just inserted: balances, period summaries and one event per entry."""
     _apply_deltas([(entry.user_id, entry.amount, entry.awarded_at) for entry in entries])
     for sign, kind in ((1, EventKind.POINTS_AWARDED), (-1, EventKind.POINTS_DEDUCTED)):
         chosen = [entry for entry in entries if (entry.amount > 0) == (sign > 0)]
@@ -260,6 +265,34 @@ def _record_entries(entries: Sequence[PointsEntry], *, actor: User | None) -> No
                     for entry in group
                 ],
             )
+
+
+def _insert_skipping_conflicts(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: str,
+    returning: str,
+) -> list[tuple[Any, ...]]:
+    """INSERT ... ON CONFLICT <conflict> DO NOTHING RETURNING <returning>: the rows this
+    transaction really added. A concurrent transaction inserting the same key makes this one
+    wait and then skip the row, instead of failing the whole transaction on the unique
+    constraint (PostgreSQL and SQLite >= 3.35 both speak this)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    added: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            batch = rows[start : start + 1000]
+            values = ", ".join("(" + ", ".join(["%s"] * len(columns)) + ")" for _ in batch)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {values} "  # noqa: S608 - names from models
+                f"ON CONFLICT {conflict} DO NOTHING RETURNING {returning}",
+                [value for row in batch for value in row],
+            )
+            added.extend(cursor.fetchall())
+    return added
 
 
 # --- points ---------------------------------------------------------------------------------
@@ -460,37 +493,74 @@ class AutoAward:
 
 
 def points_award_once(awards: Sequence[AutoAward], *, at: datetime | None = None) -> int:
-    """Apply automatic awards, skipping every (user, award_key) already in the ledger; returns
-    how many were added. Set-based: one read of existing keys, one insert. Call in the
-    transaction of the event that caused them (subscribers do)."""
+    """Apply automatic awards, skipping every (user, award_key) already in the ledger (also one
+    a concurrent transaction is adding); returns how many were added. Set-based: one
+    INSERT ... ON CONFLICT DO NOTHING per 1,000 awards. Call in the transaction of the event
+    that caused them (subscribers do)."""
     wanted = {(a.user_id, a.award_key): a for a in awards if a.amount > 0}
     if not wanted:
         return 0
-    existing = set(
-        PointsEntry.objects.filter(
-            user_id__in={user_id for user_id, _ in wanted},
-            award_key__in={key for _, key in wanted},
-        ).values_list("user_id", "award_key")
-    )
     moment = at or timezone.now()
     impersonator = current_impersonator()
-    entries = [
-        PointsEntry(
-            user_id=a.user_id,
-            amount=a.amount,
-            reason=a.reason[:255],
-            awarded_at=moment,
-            source=a.source,
-            award_key=a.award_key,
-            content_type_id=a.content_type_id,
-            content_id=a.content_id,
-            content_label=a.content_label[:255],
-            impersonator=impersonator,
-        )
-        for pair, a in wanted.items()
-        if pair not in existing
+    impersonator_id = impersonator.pk if impersonator is not None else None
+    adapt = connection.ops.adapt_datetimefield_value
+    awarded_at, created_at = adapt(moment), adapt(timezone.now())
+    columns = [
+        "user_id",
+        "amount",
+        "reason",
+        "awarded_at",
+        "source",
+        "content_type_id",
+        "content_id",
+        "content_label",
+        "award_key",
+        "impersonator_id",
+        "created_at",
     ]
-    _record_entries(entries, actor=None)
+    rows = [
+        (
+            a.user_id,
+            a.amount,
+            a.reason[:255],
+            awarded_at,
+            a.source,
+            a.content_type_id,
+            a.content_id,
+            a.content_label[:255],
+            a.award_key,
+            impersonator_id,
+            created_at,
+        )
+        for a in sorted(wanted.values(), key=lambda a: (a.user_id, a.award_key))
+    ]
+    added = _insert_skipping_conflicts(
+        PointsEntry,
+        columns,
+        rows,
+        conflict="(user_id, award_key) WHERE award_key IS NOT NULL",
+        returning="id, user_id, award_key",
+    )
+    entries = []
+    for pk, user_id, award_key in added:
+        a = wanted[(user_id, award_key)]
+        entries.append(
+            PointsEntry(
+                pk=pk,
+                user_id=user_id,
+                amount=a.amount,
+                reason=a.reason[:255],
+                awarded_at=moment,
+                source=a.source,
+                award_key=award_key,
+                content_type_id=a.content_type_id,
+                content_id=a.content_id,
+                content_label=a.content_label[:255],
+                impersonator_id=impersonator_id,
+            )
+        )
+    if entries:
+        _after_insert(entries, actor=None)
     return len(entries)
 
 
@@ -753,22 +823,37 @@ def _badge_points(badge: Badge, user_ids: Iterable[int], at: datetime) -> None:
 
 def badges_award_by_rule(*, badge: Badge, user_ids: Iterable[int]) -> list[int]:
     """Give `badge` to those of `user_ids` who have not had it (held or revoked); returns who
-    got it. Idempotent: the (user, badge) unique constraint makes a replay a no-op."""
-    candidates = set(user_ids) - set(
-        UserBadge.objects.filter(badge=badge, user_id__in=set(user_ids)).values_list(
-            "user_id", flat=True
-        )
+    got it. Idempotent and safe under concurrency: the (user, badge) unique constraint with
+    ON CONFLICT DO NOTHING makes a replay, or a race with another transaction, a no-op."""
+    ids = set(user_ids)
+    candidates = ids - set(
+        UserBadge.objects.filter(badge=badge, user_id__in=ids).values_list("user_id", flat=True)
     )
     if not candidates:
         return []
     now = timezone.now()
-    winners = sorted(candidates)
-    UserBadge.objects.bulk_create(
+    moment = connection.ops.adapt_datetimefield_value(now)
+    added = _insert_skipping_conflicts(
+        UserBadge,
         [
-            UserBadge(user_id=user_id, badge=badge, awarded_at=now, source=UserBadge.Source.RULE)
-            for user_id in winners
-        ]
+            "user_id",
+            "badge_id",
+            "awarded_at",
+            "source",
+            "reason",
+            "content_label",
+            "revoked_reason",
+        ],
+        [
+            (user_id, badge.pk, moment, UserBadge.Source.RULE.value, "", "", "")
+            for user_id in sorted(candidates)
+        ],
+        conflict="(user_id, badge_id)",
+        returning="user_id",
     )
+    winners = sorted(user_id for (user_id,) in added)
+    if not winners:
+        return []
     event_record_bulk(
         kind=EventKind.BADGE_EARNED,
         actor=None,

@@ -68,3 +68,38 @@ def test_concurrent_removals_never_go_below_zero(
     )
     assert len(errors) == 10 and all(isinstance(e, ValidationError) for e in errors)
     assert PointsBalance.objects.get(user=learner_user).points == 0 == _ledger_sum(learner_user)
+
+
+def test_concurrent_events_crossing_a_threshold_award_the_badge_once_and_lose_no_event(
+    requires_postgres: None, transactional_db: None, learner_user: User
+) -> None:
+    from achievements.models import UserBadge
+    from achievements.services import community_event_record
+    from achievements.tests.factories import BadgeFactory
+    from lms.event_kinds import EventKind
+    from lms.models import Event
+
+    BadgeFactory(rule="comment_posted", threshold=1, points=25)
+    errors = _in_threads(
+        20,
+        lambda i: community_event_record(
+            kind=EventKind.COMMUNITY_COMMENT_POSTED, user=learner_user
+        ),
+    )
+    assert errors == []
+    assert Event.objects.filter(kind=EventKind.COMMUNITY_COMMENT_POSTED).count() == 20
+    assert UserBadge.objects.filter(user=learner_user).count() == 1
+    assert Event.objects.filter(kind=EventKind.BADGE_EARNED).count() == 1
+    assert PointsBalance.objects.get(user=learner_user).points == 25 == _ledger_sum(learner_user)
+
+
+def test_a_module_completion_reported_twice_at_once_awards_points_once(
+    requires_postgres: None, transactional_db: None, learner_user: User
+) -> None:
+    from achievements.tests.factories import ModuleFactory, module_completed
+
+    module = ModuleFactory()
+    errors = _in_threads(10, lambda i: module_completed(learner_user, module))
+    assert errors == []
+    assert PointsEntry.objects.filter(user=learner_user).count() == 1
+    assert PointsBalance.objects.get(user=learner_user).points == 10
