@@ -152,7 +152,7 @@ class ExternalTrainingForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Record training", css_class="btn-outline-primary"))
+        self.helper.add_input(Submit("submit", "Record training"))
 
 
 class EnrollForm(forms.Form):

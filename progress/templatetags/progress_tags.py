@@ -33,3 +33,14 @@ KIND_ICONS = {
 @register.filter
 def kind_icon(kind: str) -> str:
     return KIND_ICONS.get(kind, "bi-file-earmark")
+
+
+@register.filter
+def event_label(kind: str) -> str:
+    """The human label of an event kind ("Course completed")."""
+    from lms.event_kinds import EventKind
+
+    try:
+        return str(EventKind(kind).label)
+    except ValueError:
+        return kind

@@ -65,6 +65,9 @@ def test_admin_updates_progress_for_five_users_then_resets_one(
     assert not ActivityCompletion.objects.filter(user=people[0]).exists()
     assert ActivityCompletion.objects.filter(user=people[1]).count() == 2
     screenshot(page, "progress-user-tab-after-reset")
+    for tab in ("access", "engagement", "transcript"):
+        page.goto(f"/learning/users/{people[1].pk}/{tab}/")
+        screenshot(page, f"progress-user-{tab}")
 
 
 def test_learner_takes_an_exam_and_fails_then_passes(page: Any, learner_user: User) -> None:
