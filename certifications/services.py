@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.mail.message import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -251,7 +251,7 @@ def awards_apply(
             ended_reason=CertificationAward.EndReason.RENEWED,
             ended_at=timezone.now(),
         )
-    created = CertificationAward.objects.bulk_create(to_create, batch_size=2000)
+    created = _awards_insert(to_create)
     awarded_specs, renewed_specs = [], []
     for award in created:
         details = {
@@ -273,6 +273,68 @@ def awards_apply(
         kind=EventKind.CERTIFICATION_RENEWED, actor=actor, specs=renewed_specs, manual=manual
     )
     return outcome
+
+
+_AWARD_COPY_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "certification_id",
+    "user_id",
+    "issued_on",
+    "expires_on",
+    "association",
+    "external_training_id",
+    "code",
+    "is_current",
+    "ended_reason",
+    "awarded_by_id",
+    "source_key",
+)
+
+
+def _awards_insert(awards: list[CertificationAward]) -> list[CertificationAward]:
+    """Insert new awards and give them their primary keys. On PostgreSQL: keys from the
+    sequence in one query, rows with COPY (several times faster than a multi-row INSERT for
+    thousands of rows); elsewhere `bulk_create`."""
+    if not awards:
+        return awards
+    if connection.vendor != "postgresql":
+        return CertificationAward.objects.bulk_create(awards, batch_size=2000)
+    table = CertificationAward._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(awards)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        columns = ", ".join(f'"{name}"' for name in _AWARD_COPY_COLUMNS)
+        with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+            for pk, award in zip(ids, awards, strict=True):
+                award.pk = pk
+                award.created_at = award.updated_at = now
+                award._state.adding = False
+                award._state.db = connection.alias
+                copy.write_row(
+                    (
+                        pk,
+                        now,
+                        now,
+                        award.certification_id,
+                        award.user_id,
+                        award.issued_on,
+                        award.expires_on,
+                        award.association,
+                        award.external_training_id,
+                        award.code,
+                        True,
+                        "",
+                        award.awarded_by_id,
+                        award.source_key,
+                    )
+                )
+    return awards
 
 
 @dataclass(frozen=True)
