@@ -53,16 +53,20 @@ def _subsum(queryset: QuerySet[Any], group: str, column: str) -> Coalesce:
 
 def courses_for_admin() -> QuerySet[Course]:
     """The catalog with its counts, for the admin's course list (one query)."""
-    return Course.objects.annotate(
-        module_count=_subcount(Module.objects.filter(course=OuterRef("pk")), "course"),
-        activity_count=_subcount(
-            Activity.objects.filter(module__course=OuterRef("pk")), "module__course"
-        ),
-        enrollment_count=_subcount(Enrollment.objects.filter(course=OuterRef("pk")), "course"),
-        completion_count=_subcount(
-            CourseCompletion.objects.filter(course=OuterRef("pk")), "course"
-        ),
-    ).order_by("title")
+    return (
+        Course.objects.annotate(
+            module_count=_subcount(Module.objects.filter(course=OuterRef("pk")), "course"),
+            activity_count=_subcount(
+                Activity.objects.filter(module__course=OuterRef("pk")), "module__course"
+            ),
+            enrollment_count=_subcount(Enrollment.objects.filter(course=OuterRef("pk")), "course"),
+            completion_count=_subcount(
+                CourseCompletion.objects.filter(course=OuterRef("pk")), "course"
+            ),
+        )
+        .prefetch_related("prerequisites")
+        .order_by("title")
+    )
 
 
 def course_outline(course: Course) -> list[tuple[Module, list[Activity]]]:
@@ -373,8 +377,15 @@ def certification_label(award: Any) -> tuple[str, Any, Any]:
     """(title, awarded date, expiry) of a certification award, whatever its exact shape."""
     certification = getattr(award, "certification", None)
     title = str(certification) if certification is not None else str(award)
-    awarded = getattr(award, "awarded_at", None) or getattr(award, "issued_at", None)
-    expires = getattr(award, "expires_at", None)
+    awarded = next(
+        (
+            getattr(award, n)
+            for n in ("issued_on", "awarded_at", "issued_at")
+            if getattr(award, n, None)
+        ),
+        None,
+    )
+    expires = getattr(award, "expires_on", None) or getattr(award, "expires_at", None)
     return title, awarded, expires
 
 

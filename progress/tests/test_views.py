@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from django.test import Client, override_settings
@@ -485,3 +486,29 @@ def test_course_detail_shows_outline(admin_user: User) -> None:
     course, acts = course_with(K.LESSON, K.EXAM)
     page = _client(admin_user).get(reverse("progress:course_detail", args=[course.pk]))
     assert acts[1].title in page.content.decode() and "Pass mark 50%" in page.content.decode()
+
+
+def test_transcript_lists_certifications_with_dates(admin_user: User, learner_user: User) -> None:
+    from certifications.services import certification_award
+    from certifications.tests.factories import CertificationFactory
+
+    certification = CertificationFactory(title="Sales Excellence")
+    certification_award(
+        certification=certification,
+        users=[learner_user],
+        issued_on=date(2026, 3, 2),
+        actor=admin_user,
+    )
+    client = _client(admin_user)
+    page = client.get(reverse("progress:user_transcript", args=[learner_user.pk])).content.decode()
+    assert "Sales Excellence" in page and "Mar 2, 2026" in page
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    reverse("progress:user_transcript", args=[learner_user.pk]), {"format": "csv"}
+                ).content.decode()
+            )
+        )
+    )
+    assert ["Certification", "Sales Excellence", "2026-03-02", ""] in rows
