@@ -111,7 +111,7 @@ def period_starts(moment: datetime) -> dict[str, date]:
     }
 
 
-def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]]) -> None:
+def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]], *, balances: bool = True) -> None:
     """Add (user_id, amount, awarded_at) to the balances and the week/month summaries, in the
     transaction that appends the matching ledger rows. Each row is changed by one atomic
     `points = points + n` (never read, added to in Python and written back), rows in user order
@@ -124,6 +124,8 @@ def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]]) -> None:
         per_user[user_id] += amount
         for period, starts_on in period_starts(awarded_at).items():
             per_period[(user_id, str(period), starts_on)] += amount
+    if not balances:  # the caller has already changed the balance
+        per_user = {}
     if connection.vendor == "postgresql":
         _upsert_postgresql(per_user, per_period)
     else:
@@ -143,8 +145,9 @@ def _upsert_postgresql(
     user_ids = sorted(per_user)
     period_keys = sorted(per_period)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
+        if user_ids:
+            cursor.execute(
+                f"""
             INSERT INTO {balances} (user_id, points, is_active, updated_at)
             SELECT t.user_id, t.points, u.is_active, %s
             FROM unnest(%s::bigint[], %s::integer[]) AS t(user_id, points)
@@ -153,8 +156,8 @@ def _upsert_postgresql(
             ON CONFLICT (user_id) DO UPDATE
             SET points = {balances}.points + EXCLUDED.points, updated_at = EXCLUDED.updated_at
             """,  # noqa: S608 - table names from the models, values as parameters
-            [timezone.now(), user_ids, [per_user[pk] for pk in user_ids]],
-        )
+                [timezone.now(), user_ids, [per_user[pk] for pk in user_ids]],
+            )
         cursor.execute(
             f"""
             INSERT INTO {periods} (user_id, period, starts_on, points, is_active)
@@ -323,7 +326,6 @@ def points_award(
         **_content_fields(content),
     )
     entry.save()
-    _apply_deltas([(user.pk, amount, entry.awarded_at)])
     event_record(
         kind=EventKind.POINTS_AWARDED,
         actor=actor,
@@ -332,6 +334,9 @@ def points_award(
         details=_entry_details(entry),
         manual=source == PointsEntry.Source.MANUAL,
     )
+    # Last, so the balance row is locked only from here to the commit: awards to one busy user
+    # queue for the shortest time.
+    _apply_deltas([(user.pk, amount, entry.awarded_at)])
     return entry
 
 
@@ -370,11 +375,6 @@ def points_deduct(
     amount = points_validate_amount(amount)
     reason = points_validate_reason(reason)
     awarded_at = points_validate_date(awarded_at)
-    balance = _lock_balances([user.pk]).get(user.pk, 0)
-    if amount > balance:
-        raise ValidationError(
-            f"{user} has {balance:,} points; you cannot remove {amount:,}.", code="insufficient"
-        )
     entry = PointsEntry(
         user_id=user.pk,
         amount=-amount,
@@ -386,7 +386,6 @@ def points_deduct(
         **_content_fields(content),
     )
     entry.save()
-    _apply_deltas([(user.pk, -amount, awarded_at)])
     event_record(
         kind=EventKind.POINTS_DEDUCTED,
         actor=actor,
@@ -395,6 +394,19 @@ def points_deduct(
         details=_entry_details(entry),
         manual=source == PointsEntry.Source.MANUAL,
     )
+    # Check and change in one statement: the UPDATE locks the row and PostgreSQL re-checks
+    # `points >= amount` on the newest version after waiting, so two removals cannot both pass.
+    # Refused: raise, and the transaction takes the ledger row and the event back with it.
+    removed = PointsBalance.objects.filter(user_id=user.pk, points__gte=amount).update(
+        points=F("points") - amount, updated_at=timezone.now()
+    )
+    if not removed:
+        balance = PointsBalance.objects.filter(user_id=user.pk).values_list("points", flat=True)
+        raise ValidationError(
+            f"{user} has {balance.first() or 0:,} points; you cannot remove {amount:,}.",
+            code="insufficient",
+        )
+    _apply_deltas([(user.pk, -amount, awarded_at)], balances=False)
     return entry
 
 
