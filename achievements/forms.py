@@ -115,7 +115,8 @@ class BadgeForm(forms.ModelForm):
 
 
 class BadgeGrantForm(forms.Form):
-    badge = forms.ModelChoiceField(queryset=Badge.objects.filter(is_active=True))
+    badge = forms.ModelChoiceField(queryset=Badge.objects.filter(is_active=True), label="Award")
+    quantity = forms.IntegerField(min_value=1, max_value=100, initial=1)
     content = forms.CharField(
         label="For (content, optional)", required=False, max_length=255, strip=True
     )

@@ -249,6 +249,9 @@ class UserBadge(models.Model):
     badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="holders")
     awarded_at = models.DateTimeField()
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.RULE)
+    quantity = models.PositiveSmallIntegerField(
+        default=1, help_text="Rules award a badge once; an admin may grant more of it by hand."
+    )
     reason = models.CharField(max_length=255, blank=True)
     content_label = models.CharField(max_length=255, blank=True)
     awarded_by = models.ForeignKey(

@@ -852,12 +852,13 @@ def badges_award_by_rule(*, badge: Badge, user_ids: Iterable[int]) -> list[int]:
             "badge_id",
             "awarded_at",
             "source",
+            "quantity",
             "reason",
             "content_label",
             "revoked_reason",
         ],
         [
-            (user_id, badge.pk, moment, UserBadge.Source.RULE.value, "", "", "")
+            (user_id, badge.pk, moment, UserBadge.Source.RULE.value, 1, "", "", "")
             for user_id in sorted(candidates)
         ],
         conflict="(user_id, badge_id)",
@@ -913,47 +914,52 @@ def badge_grant(
     actor: User,
     reason: str,
     content: models.Model | str | None = None,
+    quantity: int = 1,
 ) -> UserBadge:
-    """An admin gives a badge by hand (also a revoked one back)."""
+    """An admin gives a badge by hand: a new one, a revoked one back, or `quantity` more of one
+    the user holds (shown as "x3"). The badge's points are given once, with the first award."""
     gamification_require_enabled()
     reason = points_validate_reason(reason)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 100:
+        raise ValidationError("The quantity must be a whole number from 1 to 100.", code="quantity")
     existing = UserBadge.objects.select_for_update().filter(user=user, badge=badge).first()
     now = timezone.now()
     content_label = str(content)[:255] if content is not None else ""
+    changes: dict[str, Any] = {
+        "source": UserBadge.Source.MANUAL,
+        "reason": reason,
+        "content_label": content_label,
+        "awarded_by": actor,
+    }
     if existing is not None and not existing.is_revoked:
-        raise ValidationError(f"{user} already has the badge “{badge.name}”.", code="held")
-    if existing is not None:
         UserBadge.objects.filter(pk=existing.pk).update(
-            revoked_at=None,
-            revoked_reason="",
-            awarded_at=now,
-            source=UserBadge.Source.MANUAL,
-            reason=reason,
-            content_label=content_label,
-            awarded_by=actor,
+            quantity=F("quantity") + quantity, **changes
         )
-        existing.refresh_from_db()
-        held = existing
+    elif existing is not None:
+        UserBadge.objects.filter(pk=existing.pk).update(
+            revoked_at=None, revoked_reason="", awarded_at=now, quantity=quantity, **changes
+        )
     else:
-        held = UserBadge.objects.create(
-            user=user,
-            badge=badge,
-            awarded_at=now,
-            source=UserBadge.Source.MANUAL,
-            reason=reason,
-            content_label=content_label,
-            awarded_by=actor,
+        existing = UserBadge.objects.create(
+            user=user, badge=badge, awarded_at=now, quantity=quantity, **changes
         )
+    existing.refresh_from_db()
     event_record(
         kind=EventKind.BADGE_GRANTED,
         actor=actor,
         subject=user,
         target=badge,
-        details={"badge": badge.name, "reason": reason, "content": content_label},
+        details={
+            "badge": badge.name,
+            "reason": reason,
+            "content": content_label,
+            "quantity": quantity,
+            "held": existing.quantity,
+        },
         manual=True,
     )
     _badge_points(badge, [user.pk], now)
-    return held
+    return existing
 
 
 @transaction.atomic

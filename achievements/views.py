@@ -342,6 +342,7 @@ class UserBadgeGrantView(UserRecordMixin, GamificationRequiredMixin, FormView):
                 actor=self.request.user,  # type: ignore[arg-type]
                 reason=form.cleaned_data["reason"],
                 content=form.cleaned_data["content"] or None,
+                quantity=form.cleaned_data["quantity"],
             )
         except ValidationError as exc:
             _form_errors_from(form, exc)

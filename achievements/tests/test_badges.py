@@ -115,12 +115,30 @@ def test_an_admin_grants_a_badge_with_a_reason(admin_user: User, learner_user: U
     assert PointsBalance.objects.get(user=learner_user).points == 10
 
 
-def test_granting_a_badge_already_held_is_refused(admin_user: User, learner_user: User) -> None:
-    badge = BadgeFactory(rule="manual")
+def test_granting_a_badge_already_held_adds_to_its_quantity(
+    admin_user: User, learner_user: User
+) -> None:
+    badge = BadgeFactory(rule="manual", points=10)
     badge_grant(user=learner_user, badge=badge, actor=admin_user, reason="Once")
-    with pytest.raises(ValidationError, match="already has"):
-        badge_grant(user=learner_user, badge=badge, actor=admin_user, reason="Twice")
-    assert Event.objects.filter(kind=EventKind.BADGE_GRANTED).count() == 1
+    held = badge_grant(
+        user=learner_user, badge=badge, actor=admin_user, reason="Twice more", quantity=2
+    )
+    assert held.quantity == 3 and UserBadge.objects.count() == 1
+    assert Event.objects.filter(kind=EventKind.BADGE_GRANTED).count() == 2
+    assert PointsBalance.objects.get(user=learner_user).points == 10  # badge points once
+
+
+@pytest.mark.parametrize("quantity", [0, -1, 101, 2.5])
+def test_a_bad_quantity_is_refused(admin_user: User, learner_user: User, quantity: object) -> None:
+    with pytest.raises(ValidationError, match="quantity"):
+        badge_grant(
+            user=learner_user,
+            badge=BadgeFactory(rule="manual"),
+            actor=admin_user,
+            reason="Bad",
+            quantity=quantity,  # type: ignore[arg-type]
+        )
+    assert not UserBadge.objects.exists() and not Event.objects.exists()
 
 
 def test_revoking_keeps_the_row_and_a_rule_does_not_give_it_back(

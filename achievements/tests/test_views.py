@@ -300,9 +300,13 @@ def test_granting_and_revoking_a_badge_from_the_record(
     client = _client(sales_admin)
     client.post(
         reverse("achievements:user_badge_grant", args=[learner_user.pk]),
-        {"badge": badge.pk, "reason": "Helped the team", "content": ""},
+        {"badge": badge.pk, "quantity": "2", "reason": "Helped the team", "content": "Onboarding"},
     )
-    assert UserBadge.objects.filter(user=learner_user, revoked_at__isnull=True).count() == 1
+    held = UserBadge.objects.get(user=learner_user, revoked_at__isnull=True)
+    assert (held.quantity, held.content_label) == (2, "Onboarding")
+    html = client.get(_tab(learner_user, "badges")).content.decode()
+    assert 'data-testid="badge-quantity">\u00d72<' in html
+    assert "Helped the team · Onboarding" in html
     client.post(
         reverse("achievements:user_badge_revoke", args=[learner_user.pk, badge.pk]),
         {"reason": "Given by mistake"},
