@@ -514,3 +514,21 @@ def test_another_admins_import_is_404(client, support_user, admin_user):
         reverse("certifications:import_preview", args=[imported.pk])
     )
     assert response.status_code == 404
+
+
+def test_wizard_keeps_the_preselected_users_through_both_steps(client, admin_user, learner_user):
+    certification = CertificationFactory()
+    _login(client, admin_user)
+    page = client.get(reverse("certifications:award_users"), {"user_ids": [learner_user.pk]})
+    assert f'name="user_ids" value="{learner_user.pk}"' in page.content.decode()
+    client.post(
+        reverse("certifications:award_users"),
+        {"certification": certification.pk, "user_ids": [learner_user.pk]},
+    )
+    assert client.get(reverse("certifications:award_users_confirm")).context["user_count"] == 1
+    client.post(
+        reverse("certifications:award_users_confirm"),
+        {"issued_on": "2026-03-01", "always_valid": "on", "association": "manual"},
+    )
+    award = CertificationAward.objects.get(user=learner_user)
+    assert award.expires_on is None and award.issued_on == date(2026, 3, 1)
