@@ -10,6 +10,7 @@ on the completion tables make any replay a no-op."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from progress.models import (
 
 if TYPE_CHECKING:
     from users.models import User
+
+logger = logging.getLogger(__name__)
 
 # Manually completed forms, exams and certificate activities get a full score.
 SCORED_KINDS = frozenset({Activity.Kind.FORM, Activity.Kind.EXAM, Activity.Kind.CERTIFICATE})
@@ -464,7 +467,13 @@ def progress_send_completion_emails(*, user_ids: Sequence[int], course_id: int) 
                 [user.email],
             )
         )
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+    if not messages:
+        return 0
+    try:
+        return send_mass_mail(messages, fail_silently=False)
+    except Exception:  # the completions are committed; a mail outage must not undo or fail them
+        logger.exception("Course completion emails for course %s were not sent", course_id)
+        return 0
 
 
 @transaction.atomic

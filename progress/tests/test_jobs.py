@@ -66,9 +66,7 @@ def test_mark_complete_job_run_twice_completes_each_activity_once(admin_user: Us
 
 @pytest.mark.worker
 @override_settings(MERIT_BULK_JOB_THRESHOLD=5)
-def test_real_worker_marks_complete_resets_and_sends_emails(
-    celery_worker: None, admin_user: User
-) -> None:
+def test_real_worker_marks_complete_then_resets(celery_worker: None, admin_user: User) -> None:
     course, acts = course_with(K.LESSON, K.EXAM, modules=2)
     users = [learner() for _ in range(8)]
     for user in users:
@@ -79,7 +77,7 @@ def test_real_worker_marks_complete_resets_and_sends_emails(
         label="Mark complete for 8",
         item_ids=ids,
         actor=admin_user,
-        params={"course_id": course.pk, "activity_ids": None, "send_email": True},
+        params={"course_id": course.pk, "activity_ids": None},
     )
     assert result.job is not None
     job = wait_for(

@@ -507,3 +507,17 @@ def test_external_training_is_recorded_with_its_event(admin_user: User, learner_
     event = Event.objects.get(kind=EventKind.EXTERNAL_TRAINING_RECORDED)
     assert event.details["external_training_id"] == training.pk
     assert event.target_id == training.pk
+
+
+def test_mail_outage_does_not_undo_completions(
+    admin_user: User, learner_user: User, django_capture_on_commit_callbacks, settings
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
+    course, _ = course_with(K.LESSON)
+    enroll(learner_user, course)
+    with django_capture_on_commit_callbacks(execute=True):
+        progress_mark_complete(
+            users=[learner_user], course=course, actor=admin_user, send_email=True
+        )
+    assert CourseCompletion.objects.filter(user=learner_user).exists()
