@@ -532,3 +532,23 @@ def test_wizard_keeps_the_preselected_users_through_both_steps(client, admin_use
     )
     award = CertificationAward.objects.get(user=learner_user)
     assert award.expires_on is None and award.issued_on == date(2026, 3, 1)
+
+
+def test_awarded_users_query_count_for_a_department_admin_is_constant(
+    client, sales_admin, org, django_assert_num_queries
+):
+    certification = CertificationFactory()
+    url = reverse("certifications:awarded", args=[certification.pk])
+    _login(client, sales_admin)
+
+    def award(count: int) -> None:
+        for _ in range(count):
+            AwardFactory(certification=certification, user=learner(departments=[org["sales"]]))
+
+    award(2)
+    client.get(url)
+    with django_assert_num_queries(9):
+        assert len(client.get(url).context["awards"]) == 2
+    award(20)
+    with django_assert_num_queries(9):
+        assert len(client.get(url).context["awards"]) == 22
