@@ -51,18 +51,26 @@ def _subsum(queryset: QuerySet[Any], group: str, column: str) -> Coalesce:
     )
 
 
-def courses_for_admin() -> QuerySet[Course]:
-    """The catalog with its counts, for the admin's course list (one query)."""
+def courses_for_admin(*, actor: User | None = None) -> QuerySet[Course]:
+    """The catalog with its counts, for the admin's course list (one query, plus one for the
+    prerequisites). A department admin's enrolled/completed counts cover their users only."""
+    from users.roles import Role, user_admin_role
+    from users.selectors import users_visible_to
+
+    enrollments = Enrollment.objects.filter(course=OuterRef("pk"))
+    completions = CourseCompletion.objects.filter(course=OuterRef("pk"))
+    if actor is not None and user_admin_role(actor) == Role.DEPARTMENT_ADMIN:
+        visible = users_visible_to(actor).values("pk")
+        enrollments = enrollments.filter(user__in=visible)
+        completions = completions.filter(user__in=visible)
     return (
         Course.objects.annotate(
             module_count=_subcount(Module.objects.filter(course=OuterRef("pk")), "course"),
             activity_count=_subcount(
                 Activity.objects.filter(module__course=OuterRef("pk")), "module__course"
             ),
-            enrollment_count=_subcount(Enrollment.objects.filter(course=OuterRef("pk")), "course"),
-            completion_count=_subcount(
-                CourseCompletion.objects.filter(course=OuterRef("pk")), "course"
-            ),
+            enrollment_count=_subcount(enrollments, "course"),
+            completion_count=_subcount(completions, "course"),
         )
         .prefetch_related("prerequisites")
         .order_by("title")

@@ -58,7 +58,7 @@ class CourseListView(AdminRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self) -> Any:
-        return selectors.courses_for_admin()
+        return selectors.courses_for_admin(actor=self.request.user)  # type: ignore[arg-type]
 
 
 class CourseDetailView(AdminRequiredMixin, DetailView):
@@ -66,7 +66,7 @@ class CourseDetailView(AdminRequiredMixin, DetailView):
     context_object_name = "course"
 
     def get_queryset(self) -> Any:
-        return selectors.courses_for_admin()
+        return selectors.courses_for_admin(actor=self.request.user)  # type: ignore[arg-type]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

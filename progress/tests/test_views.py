@@ -512,3 +512,15 @@ def test_transcript_lists_certifications_with_dates(admin_user: User, learner_us
         )
     )
     assert ["Certification", "Sales Excellence", "2026-03-02", ""] in rows
+
+
+def test_department_admin_course_counts_cover_their_users_only(
+    sales_admin: User, admin_user: User, learner_user: User, outsider: User
+) -> None:
+    course, _ = course_with(K.LESSON)
+    enroll(learner_user, course)
+    enroll(outsider, course)
+    own = _client(sales_admin).get(reverse("progress:course_detail", args=[course.pk]))
+    everyone = _client(admin_user).get(reverse("progress:course_detail", args=[course.pk]))
+    assert "1 enrolled" in own.content.decode()
+    assert "2 enrolled" in everyone.content.decode()
