@@ -77,6 +77,31 @@ def courses_for_admin(*, actor: User | None = None) -> QuerySet[Course]:
     )
 
 
+def course_learners(*, course: Course, actor: User) -> QuerySet[Enrollment]:
+    """The course's learners the actor may see, with `required_done` and `completed_at`
+    (one query per page)."""
+    from users.selectors import users_visible_to
+
+    return (
+        Enrollment.objects.filter(course=course, user__in=users_visible_to(actor).values("pk"))
+        .select_related("user")
+        .annotate(
+            required_done=_subcount(
+                ActivityCompletion.objects.filter(
+                    user=OuterRef("user"), course=OuterRef("course"), activity__is_required=True
+                ),
+                "course",
+            ),
+            completed_at=Subquery(
+                CourseCompletion.objects.filter(
+                    user=OuterRef("user"), course=OuterRef("course")
+                ).values("completed_at")[:1]
+            ),
+        )
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
 def course_outline(course: Course) -> list[tuple[Module, list[Activity]]]:
     activities = Activity.objects.filter(module__course=course).order_by("position", "id")
     grouped: dict[int, list[Activity]] = defaultdict(list)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -73,6 +74,12 @@ class CourseDetailView(AdminRequiredMixin, DetailView):
         context["outline"] = selectors.course_outline(self.object)
         context["prerequisites"] = list(self.object.prerequisites.all())
         context["plans"] = list(self.object.plans.all())
+        required = sum(1 for _, acts in context["outline"] for a in acts if a.is_required)
+        learners = selectors.course_learners(course=self.object, actor=self.request.user)  # type: ignore[arg-type]
+        page = Paginator(learners, 25).get_page(self.request.GET.get("page"))
+        for enrollment in page:
+            enrollment.percent = selectors.percent(enrollment.required_done, required)  # type: ignore[attr-defined]
+        context.update({"learners_page": page, "page_obj": page})
         return context
 
 

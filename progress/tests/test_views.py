@@ -524,3 +524,21 @@ def test_department_admin_course_counts_cover_their_users_only(
     everyone = _client(admin_user).get(reverse("progress:course_detail", args=[course.pk]))
     assert "1 enrolled" in own.content.decode()
     assert "2 enrolled" in everyone.content.decode()
+
+
+def test_course_detail_lists_learners_in_scope_with_constant_queries(
+    sales_admin: User, org: dict, outsider: User, django_assert_num_queries
+) -> None:
+    course, _ = course_with(K.LESSON, K.LESSON)
+    client = _client(sales_admin)
+    url = reverse("progress:course_detail", args=[course.pk])
+    first = learner(departments=[org["sales"]], first_name="Zed")
+    enroll(first, course)
+    enroll(outsider, course)
+    few = _count(client, url, django_assert_num_queries)
+    for _ in range(4):
+        enroll(learner(departments=[org["active_sales"]]), course)
+    many = _count(client, url, django_assert_num_queries)
+    page = client.get(url).content.decode()
+    assert few == many
+    assert "Zed" in page and "Harry" not in page and "5 enrolled in your departments" in page
