@@ -418,6 +418,8 @@ class UserAccessChangeView(UserRecordMixin, View):
     record_tab = "access"
 
     def post(self, request: HttpRequest, user_pk: int, kind: str, pk: int) -> HttpResponse:
+        if kind not in ("course", "plan"):
+            raise Http404
         model = Enrollment if kind == "course" else PlanEnrollment
         enrollment: Any = get_object_or_404(model, pk=pk, user=self.subject)
         actor: Any = request.user

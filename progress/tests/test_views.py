@@ -542,3 +542,38 @@ def test_course_detail_lists_learners_in_scope_with_constant_queries(
     page = client.get(url).content.decode()
     assert few == many
     assert "Zed" in page and "Harry" not in page and "5 enrolled in your departments" in page
+
+
+def test_access_change_of_another_users_enrollment_is_404(
+    admin_user: User, learner_user: User, outsider: User
+) -> None:
+    course, _ = course_with(K.LESSON)
+    enrollment = enroll(outsider, course)
+    client = _client(admin_user)
+    url = reverse("progress:user_access_change", args=[learner_user.pk, "course", enrollment.pk])
+    assert client.post(url, {"action": "remove"}).status_code == 404
+    bad_kind = reverse("progress:user_access_change", args=[outsider.pk, "badge", enrollment.pk])
+    assert client.post(bad_kind, {"action": "remove"}).status_code == 404
+    assert Enrollment.objects.filter(pk=enrollment.pk).exists()
+
+
+def test_plan_access_enrolls_in_each_course_of_the_plan(
+    admin_user: User, learner_user: User
+) -> None:
+    from progress.models import LearningPlanCourse
+    from progress.tests.factories import LearningPlanFactory
+
+    plan = LearningPlanFactory()
+    first, _ = course_with(K.LESSON)
+    second, _ = course_with(K.LESSON)
+    LearningPlanCourse.objects.create(plan=plan, course=first, position=0)
+    LearningPlanCourse.objects.create(plan=plan, course=second, position=1)
+    _client(admin_user).post(
+        reverse("progress:user_access", args=[learner_user.pk]), {"plan": plan.pk}
+    )
+    assert set(
+        Enrollment.objects.filter(user=learner_user).values_list("course_id", flat=True)
+    ) == {
+        first.pk,
+        second.pk,
+    }
