@@ -46,11 +46,17 @@ def _scope(
     rows: QuerySet[Any], *, department: Department | None, group: UserGroup | None
 ) -> QuerySet[Any]:
     if department is not None:
-        subtree = Department.objects.filter(departments_subtree_q([department]))
+        # The subtree's ids first (a handful of rows): an id list lets PostgreSQL probe the
+        # membership index instead of hashing every membership joined to every department.
+        subtree = list(
+            Department.objects.filter(departments_subtree_q([department])).values_list(
+                "pk", flat=True
+            )
+        )
         rows = rows.filter(
             Exists(
                 User.departments.through.objects.filter(
-                    user_id=OuterRef("user_id"), department__in=subtree
+                    user_id=OuterRef("user_id"), department_id__in=subtree
                 )
             )
         )
