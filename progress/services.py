@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
@@ -151,36 +151,25 @@ def _activity_details(activity: Activity, course: Course, score: int | None) -> 
 NewCompletion = tuple[int, Activity, int | None]  # (user id, activity, score)
 
 
-def _insert_completions(
-    *, course: Course, new: list[NewCompletion], manual: bool, by_id: int | None
+def _rows_insert(
+    model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """One COPY on PostgreSQL (a 10,000-user course is 200,000 rows: no model instances),
-    bulk_create elsewhere."""
-    now = timezone.now()
+    """Insert plain rows: one COPY on PostgreSQL (a 10,000-user course is 200,000 completions;
+    no model instances, no per-row SQL), bulk_create elsewhere. Callers hold the enrollment
+    locks and have filtered out what exists, so the unique constraints are not hit."""
+    if not rows:
+        return
     if connection.vendor == "postgresql":
-        table = ActivityCompletion._meta.db_table
-        columns = "user_id, activity_id, course_id, score, completed_at, is_manual, completed_by_id"
+        columns = ", ".join(f'"{name}"' for name in fields)  # attnames: the column names here
         with (
             connection.cursor() as cursor,
-            cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy,
+            cursor.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy,
         ):
-            for user_id, activity, score in new:
-                copy.write_row((user_id, activity.pk, course.pk, score, now, manual, by_id))
+            for row in rows:
+                copy.write_row(row)
         return
-    ActivityCompletion.objects.bulk_create(
-        [
-            ActivityCompletion(
-                user_id=user_id,
-                activity=activity,
-                course=course,
-                score=score,
-                completed_at=now,
-                is_manual=manual,
-                completed_by_id=by_id,
-            )
-            for user_id, activity, score in new
-        ],
-        batch_size=5000,
+    model._default_manager.bulk_create(
+        [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=2000
     )
 
 
@@ -197,7 +186,20 @@ def _completions_apply(
     Returns the users whose course became complete."""
     if new:
         by_id = actor.pk if manual and actor is not None and actor.pk else None
-        _insert_completions(course=course, new=new, manual=manual, by_id=by_id)
+        now = timezone.now()
+        _rows_insert(
+            ActivityCompletion,
+            [
+                "user_id",
+                "activity_id",
+                "course_id",
+                "score",
+                "completed_at",
+                "is_manual",
+                "completed_by_id",
+            ],
+            [(u, activity.pk, course.pk, score, now, manual, by_id) for u, activity, score in new],
+        )
         event_record_bulk(
             kind=EventKind.ACTIVITY_COMPLETED,
             actor=actor,
@@ -250,26 +252,24 @@ def _rollup(
         ).values_list("user_id", "module_id")
     )
     new_modules = [
-        ModuleCompletion(
-            user_id=user_id, module_id=module_id, course=course, completed_at=now, is_manual=manual
-        )
+        (user_id, module_id)
         for user_id in user_ids
         for module_id in modules_done[user_id]
         if (user_id, module_id) not in existing_modules
     ]
     if new_modules:
-        ModuleCompletion.objects.bulk_create(new_modules, batch_size=5000)
+        _rows_insert(
+            ModuleCompletion,
+            ["user_id", "module_id", "course_id", "completed_at", "is_manual"],
+            [(u, m, course.pk, now, manual) for u, m in new_modules],
+        )
         event_record_bulk(
             kind=EventKind.MODULE_COMPLETED,
             actor=actor,
             manual=manual,
             specs=[
-                EventSpec(
-                    subject=m.user_id,
-                    target=structure.modules[m.module_id],
-                    details={"course_id": course.pk},
-                )
-                for m in new_modules
+                EventSpec(subject=u, target=structure.modules[m], details={"course_id": course.pk})
+                for u, m in new_modules
             ],
         )
 
@@ -289,18 +289,13 @@ def _rollup(
         .annotate(avg=Avg("score"))
         .values_list("user_id", "avg")
     )
-    CourseCompletion.objects.bulk_create(
+    _rows_insert(
+        CourseCompletion,
+        ["user_id", "course_id", "completed_at", "is_manual", "score"],
         [
-            CourseCompletion(
-                user_id=u,
-                course=course,
-                completed_at=now,
-                is_manual=manual,
-                score=round(scores[u]) if scores.get(u) is not None else None,
-            )
+            (u, course.pk, now, manual, round(scores[u]) if scores.get(u) is not None else None)
             for u in finished
         ],
-        batch_size=5000,
     )
     event_record_bulk(
         kind=EventKind.COURSE_COMPLETED,
