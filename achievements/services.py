@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, models, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from achievements.models import (
@@ -585,31 +586,77 @@ class LedgerCheck:
     repaired: bool = False
 
 
+def _balances_against_ledger() -> list[tuple[int, int, int]]:
+    """(user_id, balance, ledger sum) for every user with either, from ONE statement, so the
+    two sides come from the same snapshot even while points are being awarded."""
+    balances = connection.ops.quote_name(PointsBalance._meta.db_table)
+    entries = connection.ops.quote_name(PointsEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT user_id, SUM(balance), SUM(ledger) FROM (
+                SELECT user_id, points AS balance, 0 AS ledger FROM {balances}
+                UNION ALL
+                SELECT user_id, 0 AS balance, amount AS ledger FROM {entries}
+            ) AS both_sides
+            GROUP BY user_id
+            """  # noqa: S608 - table names from the models
+        )
+        return [
+            (int(user), int(balance), int(ledger)) for user, balance, ledger in cursor.fetchall()
+        ]
+
+
+def _expected_periods() -> dict[tuple[int, str, date], int]:
+    """The week and month summaries the ledger implies, in the organisation's time zone."""
+    expected: dict[tuple[int, str, date], int] = defaultdict(int)
+    if connection.vendor == "postgresql":
+        entries = connection.ops.quote_name(PointsEntry._meta.db_table)
+        with connection.cursor() as cursor:
+            for kind in (PeriodPoints.Period.WEEK, PeriodPoints.Period.MONTH):
+                cursor.execute(
+                    f"""
+                    SELECT user_id, date_trunc(%s, awarded_at AT TIME ZONE %s)::date, SUM(amount)
+                    FROM {entries} GROUP BY 1, 2
+                    """,  # noqa: S608
+                    [str(kind), settings.TIME_ZONE],
+                )
+                for user_id, starts_on, total in cursor.fetchall():
+                    expected[(user_id, str(kind), starts_on)] += int(total)
+        return expected
+    for user_id, amount, awarded_at in PointsEntry.objects.values_list(
+        "user_id", "amount", "awarded_at"
+    ).iterator(chunk_size=5000):
+        for period, starts_on in period_starts(awarded_at).items():
+            expected[(user_id, str(period), starts_on)] += amount
+    return expected
+
+
 @transaction.atomic
 def points_check(*, repair: bool = False) -> LedgerCheck:
     """Compare every balance with the sum of its ledger. With `repair`, set the balances (and
-    rebuild the period summaries and the disabled flags) from the ledger."""
+    rebuild the period summaries and the disabled flags) from the ledger, holding off every
+    writer of points until it commits, so nothing awarded meanwhile is miscounted."""
     from users.models import User
 
-    ledger = dict(
-        PointsEntry.objects.order_by()
-        .values("user_id")
-        .annotate(total=Sum("amount"))
-        .values_list("user_id", "total")
-    )
-    if repair:
-        list(PointsBalance.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
-    balances = dict(PointsBalance.objects.values_list("user_id", "points"))
-    report = LedgerCheck(users_checked=len(set(ledger) | set(balances)))
-    for user_id in sorted(set(ledger) | set(balances)):
-        expected, actual = ledger.get(user_id, 0), balances.get(user_id, 0)
-        if expected != actual:
-            report.mismatches.append((user_id, actual, expected))
+    if repair and connection.vendor == "postgresql":
+        tables = ", ".join(
+            connection.ops.quote_name(model._meta.db_table)
+            for model in (PointsEntry, PointsBalance, PeriodPoints)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+    rows = _balances_against_ledger()
+    report = LedgerCheck(users_checked=len(rows))
+    report.mismatches = [(u, balance, ledger) for u, balance, ledger in rows if balance != ledger]
     if not repair:
         return report
     active = dict(User.objects.values_list("pk", "is_active"))
     PointsBalance.objects.bulk_create(
-        [PointsBalance(user_id=pk, is_active=active.get(pk, True)) for pk in sorted(ledger)],
+        [
+            PointsBalance(user_id=pk, is_active=active.get(pk, True))
+            for pk, _, _ in report.mismatches
+        ],
         ignore_conflicts=True,
     )
     for user_id, _, expected in report.mismatches:
@@ -620,19 +667,16 @@ def points_check(*, repair: bool = False) -> LedgerCheck:
     report.activity_fixed += PointsBalance.objects.filter(
         user_id__in=[pk for pk, on in active.items() if on], is_active=False
     ).update(is_active=True)
-    expected_periods: dict[tuple[int, str, date], int] = defaultdict(int)
-    for user_id, amount, awarded_at in PointsEntry.objects.values_list(
-        "user_id", "amount", "awarded_at"
-    ).iterator(chunk_size=5000):
-        for period, starts_on in period_starts(awarded_at).items():
-            expected_periods[(user_id, period, starts_on)] += amount
+    expected_periods = _expected_periods()
     current = {
-        (row.user_id, row.period, row.starts_on): row
-        for row in PeriodPoints.objects.select_for_update()
+        (user_id, period, starts_on): (pk, points)
+        for pk, user_id, period, starts_on, points in PeriodPoints.objects.values_list(
+            "pk", "user_id", "period", "starts_on", "points"
+        ).iterator(chunk_size=10000)
     }
-    for key, row in current.items():
-        if expected_periods.get(key, 0) != row.points:
-            PeriodPoints.objects.filter(pk=row.pk).update(points=expected_periods.get(key, 0))
+    for key, (pk, points) in current.items():
+        if expected_periods.get(key, 0) != points:
+            PeriodPoints.objects.filter(pk=pk).update(points=expected_periods.get(key, 0))
             report.periods_fixed += 1
     missing = [key for key in expected_periods if key not in current]
     PeriodPoints.objects.bulk_create(
@@ -645,7 +689,8 @@ def points_check(*, repair: bool = False) -> LedgerCheck:
                 is_active=active.get(user_id, True),
             )
             for (user_id, period, starts_on) in missing
-        ]
+        ],
+        batch_size=5000,
     )
     report.periods_fixed += len(missing)
     report.repaired = True
