@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -23,6 +23,7 @@ from progress.models import (
     Enrollment,
     ExamAttempt,
     ExternalTrainingRecord,
+    LearningPlanCourse,
     Module,
     PlanEnrollment,
 )
@@ -344,6 +345,35 @@ def user_courses_progress(*, user: User) -> list[CourseProgress]:
 
 def plan_enrollments_for(*, user: User) -> QuerySet[PlanEnrollment]:
     return PlanEnrollment.objects.filter(user=user).select_related("plan")
+
+
+def learner_plans(*, user: User) -> list[dict[str, Any]]:
+    """The learner's learning plans, each with its courses in order and which are complete
+    (three queries)."""
+    enrollments = list(
+        PlanEnrollment.objects.filter(user=user)
+        .select_related("plan")
+        .prefetch_related(
+            Prefetch(
+                "plan__plan_courses",
+                queryset=LearningPlanCourse.objects.select_related("course").order_by("position"),
+            )
+        )
+    )
+    done = set(CourseCompletion.objects.filter(user=user).values_list("course_id", flat=True))
+    plans = []
+    for enrollment in enrollments:
+        steps = [(pc.course, pc.course_id in done) for pc in enrollment.plan.plan_courses.all()]
+        finished = sum(1 for _, ok in steps if ok)
+        plans.append(
+            {
+                "enrollment": enrollment,
+                "plan": enrollment.plan,
+                "steps": steps,
+                "percent": percent(finished, len(steps)),
+            }
+        )
+    return plans
 
 
 def exam_attempts_for(*, user: User) -> QuerySet[ExamAttempt]:

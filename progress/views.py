@@ -577,6 +577,7 @@ class MyCoursesView(LoginRequiredMixin, TemplateView):
             e.percent = selectors.percent(e.required_done, e.required_total)  # type: ignore[attr-defined]
             e.expired = e.is_expired(now)  # type: ignore[attr-defined]
         context["enrollments"] = enrollments
+        context["plans"] = selectors.learner_plans(user=self.request.user)  # type: ignore[arg-type]
         return context
 
 

@@ -577,3 +577,21 @@ def test_plan_access_enrolls_in_each_course_of_the_plan(
         first.pk,
         second.pk,
     }
+
+
+def test_my_courses_shows_learning_plan_with_completed_steps(
+    admin_user: User, learner_user: User
+) -> None:
+    from progress.models import LearningPlanCourse
+    from progress.services import plan_enrollment_create
+    from progress.tests.factories import LearningPlanFactory
+
+    plan = LearningPlanFactory(title="Sales Starter Path")
+    first, _ = course_with(K.LESSON, title="Onboarding")
+    second, _ = course_with(K.LESSON, title="Car Sale Dialog")
+    LearningPlanCourse.objects.create(plan=plan, course=first, position=0)
+    LearningPlanCourse.objects.create(plan=plan, course=second, position=1)
+    plan_enrollment_create(user=learner_user, plan=plan, actor=admin_user)
+    progress_mark_complete(users=[learner_user], course=first, actor=admin_user)
+    page = _client(learner_user).get(reverse("progress:my_courses")).content.decode()
+    assert "Sales Starter Path" in page and "50%" in page
