@@ -283,8 +283,11 @@ class GamificationRequiredMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not selectors.gamification_enabled():
-            raise Http404("Gamification is turned off.")
+            return self.gamification_off(request)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    def gamification_off(self, request: HttpRequest) -> HttpResponse:
+        raise Http404("Gamification is turned off.")
 
 
 class UserPointsManageView(UserRecordMixin, GamificationRequiredMixin, TemplateView):
@@ -388,6 +391,10 @@ class UserBadgeRevokeView(UserRecordMixin, GamificationRequiredMixin, FormView):
 class BulkActionMixin(AdminRequiredMixin, GamificationRequiredMixin):
     request: HttpRequest
     job_kind: str = ""
+
+    def gamification_off(self, request: HttpRequest) -> HttpResponse:
+        messages.error(request, "Gamification is turned off: points and badges cannot be given.")
+        return HttpResponseRedirect(reverse("users:list"))
 
     def selected_ids(self) -> list[int]:
         source = self.request.POST if self.request.method == "POST" else self.request.GET
@@ -498,6 +505,7 @@ class MyAchievementsView(LoginRequiredMixin, TemplateView):
             )
         context.update(
             {
+                "my_department": user.departments.order_by("path").first(),
                 "standing": selectors.leaderboard_standing(user=user),
                 "categories": categories,
                 "earned_count": sum(1 for s in statuses if s.earned),

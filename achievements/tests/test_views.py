@@ -641,3 +641,28 @@ def test_department_admin_cannot_apply_rules(sales_admin: User) -> None:
     response = _client(sales_admin).post(reverse("achievements:badge_apply", args=[badge.pk]))
     assert response.status_code == 403
     assert not BackgroundJob.objects.exists()
+
+
+def test_bulk_actions_while_gamification_is_off_go_back_with_a_message(
+    admin_user: User, learner_user: User
+) -> None:
+    GamificationSettings.objects.update_or_create(pk=1, defaults={"enabled": False})
+    response = _client(admin_user).post(
+        reverse("achievements:bulk_points"),
+        {"user_ids": [learner_user.pk], "direction": "award", "amount": "5", "reason": "Off"},
+        follow=True,
+    )
+    assert "Gamification is turned off" in response.content.decode()
+    assert not PointsEntry.objects.exists()
+
+
+def test_learner_page_links_to_their_department_leaderboard(
+    admin_user: User, learner_user: User, org: dict[str, Any]
+) -> None:
+    points_award(user=learner_user, amount=5, reason="Good", actor=admin_user)
+    html = _client(learner_user).get(reverse("achievements:my_achievements")).content.decode()
+    assert f"?department={org['active_sales'].pk}" in html
+    response = _client(learner_user).get(
+        reverse("achievements:leaderboard") + f"?department={org['active_sales'].pk}"
+    )
+    assert 'data-testid="my-rank">#1<' in response.content.decode()
