@@ -1,9 +1,13 @@
 """Writes for gamification. Each public service is one transaction and records its events.
 
 The ledger, the balance and the period summaries change together: the ledger gets new rows,
-the balance and the week/month summaries get `UPDATE ... SET points = points + n` (no
-read-modify-write), all in the caller's transaction. Removing points locks the balance row
-first (`select_for_update`) and then checks it, so two removals cannot both pass the check."""
+the balance and the week/month summaries get `points = points + n` (an UPDATE, or on
+PostgreSQL an INSERT ... ON CONFLICT DO UPDATE; never read-modify-write), all in the caller's
+transaction. Removing points checks and changes the balance in one conditional UPDATE
+(`... WHERE points >= n`); bulk removal locks the rows (`select_for_update`, in pk order) and
+then checks them. Either way two removals cannot both pass the check. Automatic awards (per
+module, course, content item, badge) and rule badges are unique per user, inserted with
+ON CONFLICT DO NOTHING, so replays and races award nothing twice."""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from lms.context import current_impersonator
 from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
 from lms.images import image_resized, image_validate_and_normalise
+from lms.jobs import BulkResult, bulk_run
 
 if TYPE_CHECKING:
     from progress.models import Activity, Course
@@ -1103,10 +1108,8 @@ def badge_rule_candidates(*, badge: Badge) -> list[int]:
     return sorted(active)
 
 
-def badge_rule_apply(*, badge: Badge, actor: User) -> Any:
+def badge_rule_apply(*, badge: Badge, actor: User) -> BulkResult:
     """Apply the badge's rule to the recorded history, as a background job."""
-    from lms.jobs import bulk_run
-
     gamification_require_enabled()
     return bulk_run(
         kind="achievements.badge_apply",

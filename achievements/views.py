@@ -175,6 +175,7 @@ class BadgeApplyView(SuperAdminRequiredMixin, TemplateView):
             messages.error(request, " ".join(exc.messages))
             return HttpResponseRedirect(reverse("achievements:badge_apply", args=[pk]))
         messages.success(request, f"Applying “{badge.name}” to past activity.")
+        assert result.job is not None  # always a background job (force_background)
         return HttpResponseRedirect(result.job.get_absolute_url())
 
 
