@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -990,9 +990,16 @@ def badge_grant(
             revoked_at=None, revoked_reason="", awarded_at=now, quantity=quantity, **changes
         )
     else:
-        existing = UserBadge.objects.create(
-            user=user, badge=badge, awarded_at=now, quantity=quantity, **changes
-        )
+        try:
+            with transaction.atomic():  # a savepoint: another admin may be granting it right now
+                existing = UserBadge.objects.create(
+                    user=user, badge=badge, awarded_at=now, quantity=quantity, **changes
+                )
+        except IntegrityError:
+            existing = UserBadge.objects.select_for_update().get(user=user, badge=badge)
+            UserBadge.objects.filter(pk=existing.pk).update(
+                quantity=F("quantity") + quantity, revoked_at=None, revoked_reason="", **changes
+            )
     existing.refresh_from_db()
     event_record(
         kind=EventKind.BADGE_GRANTED,

@@ -103,3 +103,19 @@ def test_a_module_completion_reported_twice_at_once_awards_points_once(
     assert errors == []
     assert PointsEntry.objects.filter(user=learner_user).count() == 1
     assert PointsBalance.objects.get(user=learner_user).points == 10
+
+
+def test_two_admins_granting_the_same_badge_at_once_both_count(
+    requires_postgres: None, transactional_db: None, admin_user: User, learner_user: User
+) -> None:
+    from achievements.models import UserBadge
+    from achievements.services import badge_grant
+    from achievements.tests.factories import BadgeFactory
+
+    badge = BadgeFactory(rule="manual")
+    errors = _in_threads(
+        8,
+        lambda i: badge_grant(user=learner_user, badge=badge, actor=admin_user, reason=f"G{i}"),
+    )
+    assert errors == []
+    assert UserBadge.objects.get(user=learner_user, badge=badge).quantity == 8
