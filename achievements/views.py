@@ -133,6 +133,8 @@ class BadgeUpdateView(BadgeFormMixin, FormView):
     badge: Badge
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not (request.user.is_authenticated and self.test_func()):
+            return self.handle_no_permission()  # login or 403 before saying what exists
         self.badge = get_object_or_404(Badge, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
@@ -202,6 +204,8 @@ class CoursePointsEditView(SuperAdminRequiredMixin, FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         from progress.models import Activity, Course
 
+        if not (request.user.is_authenticated and self.test_func()):
+            return self.handle_no_permission()  # login or 403 before saying what exists
         self.course = get_object_or_404(Course, pk=kwargs["pk"])
         self.activities = list(
             Activity.objects.filter(module__course=self.course)

@@ -666,3 +666,15 @@ def test_learner_page_links_to_their_department_leaderboard(
         reverse("achievements:leaderboard") + f"?department={org['active_sales'].pk}"
     )
     assert 'data-testid="my-rank">#1<' in response.content.decode()
+
+
+def test_anonymous_and_learners_learn_nothing_from_badge_and_course_ids(
+    learner_user: User,
+) -> None:
+    for url in (
+        reverse("achievements:badge_update", args=[999999]),
+        reverse("achievements:course_points_edit", args=[999999]),
+    ):
+        anonymous = _client(None).get(url)
+        assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+        assert _client(learner_user).get(url).status_code == 403
