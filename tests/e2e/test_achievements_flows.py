@@ -37,7 +37,12 @@ def test_admin_awards_points_from_annas_record(
 ) -> None:
     points_award(user=outsider, amount=150, reason="Customer praise", actor=admin_user)
     log_in(page, "admin")
-    page.goto(f"/users/{learner_user.pk}/")
+    page.goto("/users/")
+    page.fill("input[name=q]", "anna")
+    page.click("[data-testid=search-button]")
+    page.wait_for_load_state("networkidle")
+    page.click("text=Anna Smith")
+    page.wait_for_selector("[data-testid=record-name]")
     page.click(".merit-record-tabs >> text=Achievements")
     page.click("[data-testid=achievements-sections] >> text=Points")
     assert page.locator("[data-testid=leaderboard-rank]").inner_text() == "#2"
