@@ -64,10 +64,13 @@ class Result:
         return self.items / self.median
 
     def judge(self) -> None:
-        if self.passed is not None or self.target_s is None or not self.samples:
+        if self.target_s is None or not self.samples:
             return
         value = self.p95 if self.target_stat == "p95" else self.median
-        self.passed = value is not None and value <= self.target_s
+        if self.passed is None:
+            self.passed = value is not None and value <= self.target_s
+        if value is not None and value > self.target_s and "miss_by" not in self.extra:
+            self.extra["miss_by"] = f"{self.target_stat} is {value / self.target_s:.1f}x the target"
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -76,6 +79,7 @@ class Result:
             median_ms=_ms(self.median),
             p95_ms=_ms(self.p95),
             rate_per_s=round(self.rate, 1) if self.rate else None,
+            miss_by=self.extra.get("miss_by"),
         )
         data["samples_ms"] = [_ms(s) for s in data.pop("samples")]
         return data

@@ -366,7 +366,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(table_text(results))
-    notes = [f"  {r.scenario} {r.name}: {r.note}" for r in results if r.note]
+    notes = [
+        f"  {r.scenario} {r.name}: " + "; ".join(x for x in (r.extra.get("miss_by"), r.note) if x)
+        for r in results
+        if r.note or r.extra.get("miss_by")
+    ]
     if notes:
         print("\nNotes:\n" + "\n".join(notes))
     machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -164,6 +164,15 @@ def run(ctx: Any) -> list[Result]:
     result.passed = (
         rate >= 10_000 and (result.ratio_copy or 99) <= 3 and (result.ratio_naive or 0) >= 20
     )
+    misses = []
+    if rate < 10_000:
+        misses.append(f"rate {10_000 / rate:.1f}x too slow" if rate else "no rate")
+    if (result.ratio_copy or 99) > 3:
+        misses.append(f"{result.ratio_copy:.1f}x COPY (target 3x)")
+    if (result.ratio_naive or 0) < 20:
+        misses.append(f"only {result.ratio_naive:.1f}x naive (target 20x)")
+    if misses:
+        result.extra["miss_by"] = ", ".join(misses)
     result.note = (
         f"{rate:,.0f} users/s; COPY of the award rows {copy_s:.2f} s; naive "
         f"{naive_per_user * 1000:.1f} ms/user over a {sample}-user sample of one task per user"

@@ -127,6 +127,10 @@ def run(ctx: Any) -> list[Result]:
     )
     rate = result.rate or 0.0
     result.passed = consistent and rate >= 500
+    if rate < 500:
+        result.extra["miss_by"] = f"{500 / rate:.1f}x too slow" if rate else "no rate"
+    if not consistent:
+        result.extra["miss_by"] = "INCONSISTENT: " + str(result.extra.get("miss_by", ""))
     result.note = (
         f"{rate:,.0f} ops/s; balance {balance:,} "
         f"{'=' if balance == ledger_sum else '!='} ledger sum {ledger_sum:,}; "
