@@ -17,7 +17,7 @@ DEPARTMENT = "Sales"
 
 
 def _someone(ctx: Any) -> Any:
-    """A reproducible active learner with points, near the middle of the board."""
+    """A reproducible active learner with points (the seed picks one of the first 5,000)."""
     from achievements.models import PointsBalance
     from users.models import User
 
