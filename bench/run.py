@@ -205,8 +205,23 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
         "python": platform.python_version(),
         "django": django.get_version(),
         "platform": platform.platform(),
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_uncommitted_files": len(
+            _git("status", "--porcelain", "--untracked-files=no").splitlines()
+        ),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _git(*args: str) -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=BASE_DIR, capture_output=True, text=True, timeout=10, check=False
+        ).stdout.strip()
+    except OSError:
+        return ""
 
 
 def scenario_modules(args: argparse.Namespace) -> list[Any]:
