@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -134,6 +135,9 @@ def job_create(
 def job_execute(*, job_id: int) -> BackgroundJob:
     """Work through a job's remaining chunks. Safe to call twice, also concurrently: each chunk
     locks the job row, re-reads the cursor, does its work and moves the cursor in one commit."""
+    # A long-lived worker must not trust content-type ids cached before a database was
+    # recreated (tests flush tables between runs); the cache refills with one query.
+    ContentType.objects.clear_cache()
     job = BackgroundJob.objects.get(pk=job_id)
     if job.is_finished:
         return job
