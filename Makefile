@@ -45,10 +45,10 @@ migrations-check: install-dev
 	DJANGO_SETTINGS_MODULE=lms.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 pytest: install-dev
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=lms.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 e2e: install-dev
-	$(VENV)/bin/pytest tests/e2e $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=lms.settings.test $(VENV)/bin/pytest tests/e2e $(PYTEST_ARGS)
 
 ## Benchmarks at scale (PostgreSQL and Redis; see README "Performance").
 bench: install-dev
