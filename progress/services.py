@@ -821,26 +821,45 @@ def enrollment_delete(*, enrollment: Enrollment, actor: User | None) -> None:
     enrollment.delete()
 
 
-@transaction.atomic
-def enrollment_set_expiry(
-    *, enrollment: Enrollment, expires_at: datetime | None, actor: User | None
-) -> Enrollment:
+def _access_expiry_set(
+    *,
+    enrollment: Enrollment | PlanEnrollment,
+    target: Course | LearningPlan,
+    id_key: str,
+    expires_at: datetime | None,
+    actor: User | None,
+) -> None:
+    """Change an enrollment's access expiry and record ACCESS_CHANGED (no event when unchanged).
+    Shared by course and learning-plan enrollments."""
     before = enrollment.expires_at
     if before == expires_at:
-        return enrollment
+        return
     enrollment.expires_at = expires_at
     enrollment.save(update_fields=["expires_at", "updated_at"])
     event_record(
         kind=EventKind.ACCESS_CHANGED,
         actor=actor,
         subject=enrollment.user_id,
-        target=enrollment.course,
+        target=target,
         details={
-            "course_id": enrollment.course_id,
+            id_key: target.pk,
             "expires_at_before": before.isoformat() if before else None,
             "expires_at": expires_at.isoformat() if expires_at else None,
         },
         manual=True,
+    )
+
+
+@transaction.atomic
+def enrollment_set_expiry(
+    *, enrollment: Enrollment, expires_at: datetime | None, actor: User | None
+) -> Enrollment:
+    _access_expiry_set(
+        enrollment=enrollment,
+        target=enrollment.course,
+        id_key="course_id",
+        expires_at=expires_at,
+        actor=actor,
     )
     return enrollment
 
@@ -888,22 +907,12 @@ def plan_enrollment_delete(*, enrollment: PlanEnrollment, actor: User | None) ->
 def plan_enrollment_set_expiry(
     *, enrollment: PlanEnrollment, expires_at: datetime | None, actor: User | None
 ) -> PlanEnrollment:
-    before = enrollment.expires_at
-    if before == expires_at:
-        return enrollment
-    enrollment.expires_at = expires_at
-    enrollment.save(update_fields=["expires_at", "updated_at"])
-    event_record(
-        kind=EventKind.ACCESS_CHANGED,
-        actor=actor,
-        subject=enrollment.user_id,
+    _access_expiry_set(
+        enrollment=enrollment,
         target=enrollment.plan,
-        details={
-            "plan_id": enrollment.plan_id,
-            "expires_at_before": before.isoformat() if before else None,
-            "expires_at": expires_at.isoformat() if expires_at else None,
-        },
-        manual=True,
+        id_key="plan_id",
+        expires_at=expires_at,
+        actor=actor,
     )
     return enrollment
 
