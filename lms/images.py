@@ -15,6 +15,13 @@ from PIL import Image, UnidentifiedImageError
 ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
+def _too_many_pixels(max_pixels: int, detail: str) -> ValidationError:
+    return ValidationError(
+        f"The image is too large: max {max_pixels:,} px in all ({detail}).",
+        code="too_many_pixels",
+    )
+
+
 def image_validate_and_normalise(
     upload: UploadedFile,
     *,
@@ -39,11 +46,7 @@ def image_validate_and_normalise(
                 width, height = probe.size
                 image_format = probe.format
                 if width * height > max_pixels:
-                    raise ValidationError(
-                        f"The image is {width:,} x {height:,} pixels; the most allowed is "
-                        f"{max_pixels:,} pixels in all.",
-                        code="too_many_pixels",
-                    )
+                    raise _too_many_pixels(max_pixels, f"this one is {width:,} x {height:,}")
                 if image_format not in ALLOWED_FORMATS:
                     raise ValidationError("Upload a JPEG, PNG, GIF or WebP image.", code="format")
                 probe.verify()
@@ -52,10 +55,12 @@ def image_validate_and_normalise(
                 image: Image.Image = opened.convert("RGBA")
     except ValidationError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(
-            "The file is not an image we can read, or it is far too large.", code="invalid"
-        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses to open it at all (its header declares more pixels than Pillow's own
+        # limit, a decompression bomb), so the size is not known; the limit is what helps.
+        raise _too_many_pixels(max_pixels, "this one declares far more") from None
+    except UnidentifiedImageError:
+        raise ValidationError("The file is not an image we can read.", code="invalid") from None
     except (OSError, SyntaxError, ValueError):
         raise ValidationError(
             "The image file is damaged or not an image.", code="invalid"

@@ -246,7 +246,7 @@ def test_profile_later_change_records_profile_updated(learner_user: User) -> Non
 
 @pytest.mark.parametrize(
     ("upload", "message"),
-    [(text_upload, "not an image"), (huge_png_upload, "far too large")],
+    [(text_upload, "not an image"), (huge_png_upload, "The image is too large: max")],
 )
 def test_profile_rejects_bad_avatars_and_changes_nothing(
     learner_user: User, upload: object, message: str

@@ -503,7 +503,7 @@ def test_profile_refuses_a_malformed_link(client: Client, learner_user: User) ->
 
 @pytest.mark.parametrize(
     ("make_upload", "message"),
-    [(text_upload, "not an image"), (huge_png_upload, "far too large")],
+    [(text_upload, "not an image"), (huge_png_upload, "The image is too large: max")],
 )
 def test_profile_refuses_bad_avatars(
     client: Client, learner_user: User, make_upload: Any, message: str
