@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
 
 from certifications.certificates import (
@@ -26,9 +25,6 @@ from lms.models import BackgroundJob
 def certification_award_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Award one chunk of users. The job's batch id is every award's source key, so a chunk
     that runs again after its worker died skips the users it already awarded."""
-    # A worker lives long; content types can be re-created under it (a test database flush).
-    # One lookup per chunk keeps the events' target types right.
-    ContentType.objects.clear_cache()
     params = job.params
     certification = Certification.objects.get(pk=params["certification_id"])
     issued_on = date.fromisoformat(params["issued_on"])
@@ -66,10 +62,16 @@ def _import_valid_rows(import_id: int) -> dict[int, dict]:
     return _IMPORT_ROWS[import_id]
 
 
-@job_handler("certifications.import")
+def certification_import_finish(job: BackgroundJob) -> None:
+    CertificationImport.objects.filter(pk=job.params["import_id"]).update(
+        status=CertificationImport.Status.APPLIED
+    )
+
+
+# Sequential: a file may hold the same person twice, and its rows apply in file order.
+@job_handler("certifications.import", parallel=False, finalize=certification_import_finish)
 def certification_import_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Apply one chunk of a CSV import; items are the file's row numbers."""
-    ContentType.objects.clear_cache()
     imported = (
         CertificationImport.objects.select_related("certification")
         .defer("rows")
@@ -95,10 +97,6 @@ def certification_import_chunk(job: BackgroundJob, item_ids: list[int]) -> Chunk
         actor=job.created_by,
         manual=True,
     ).as_chunk_outcome()
-    if job.pk and job.cursor + len(item_ids) >= job.total:
-        CertificationImport.objects.filter(pk=imported.pk).update(
-            status=CertificationImport.Status.APPLIED
-        )
     return outcome
 
 
@@ -106,10 +104,27 @@ def _zip_workdir(job: BackgroundJob) -> Path:
     return Path(settings.MEDIA_ROOT) / "jobs" / f"certificates-{job.pk}"
 
 
-@job_handler("certifications.zip")
+def certificates_zip_finish(job: BackgroundJob) -> None:
+    """Pack the PDFs every chunk rendered into the job's result ZIP (PDFs are compressed
+    already: stored, not deflated)."""
+    workdir = _zip_workdir(job)
+    workdir.mkdir(parents=True, exist_ok=True)
+    archive_path = workdir.with_suffix(".zip")
+    with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for pdf in sorted(workdir.glob("*.pdf")):
+            archive.write(pdf, arcname=pdf.name)
+    with archive_path.open("rb") as handle:
+        job.result_file.save(f"certificates-{job.pk}.zip", File(handle), save=False)
+    archive_path.unlink(missing_ok=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+# Small chunks: a PDF takes ~80 ms, so progress moves, both worker processes render, and a
+# worker that WeasyPrint made grow is recycled between chunks (CELERY_WORKER_MAX_MEMORY_PER_CHILD).
+@job_handler("certifications.zip", finalize=certificates_zip_finish, max_chunk_size=50)
 def certificates_zip_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Render one chunk of PDFs into the job's work folder (a rerun overwrites the same files);
-    the last chunk packs the folder into the job's result ZIP."""
+    `certificates_zip_finish` packs the folder when every chunk is done."""
     outcome = ChunkOutcome()
     workdir = _zip_workdir(job)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -125,14 +140,4 @@ def certificates_zip_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutc
             outcome.errors.append((award.pk, str(exc)))
     missing = set(item_ids) - {a.pk for a in awards}
     outcome.errors.extend((pk, "Award not found.") for pk in sorted(missing))
-    if job.cursor + len(item_ids) >= job.total:
-        archive_path = workdir.with_suffix(".zip")
-        with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for pdf in sorted(workdir.glob("*.pdf")):
-                archive.write(pdf, arcname=pdf.name)
-        with archive_path.open("rb") as handle:
-            job.result_file.save(f"certificates-{job.pk}.zip", File(handle), save=False)
-        BackgroundJob.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
-        archive_path.unlink(missing_ok=True)
-        shutil.rmtree(workdir, ignore_errors=True)
     return outcome

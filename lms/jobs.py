@@ -6,11 +6,13 @@ An app registers a chunk handler for a job kind in its own `jobs.py`:
     def users_set_active_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome: ...
 
 and starts work with `bulk_run(...)`. Up to `MERIT_BULK_JOB_THRESHOLD` items run inline, in
-the request, in one transaction; above it a `BackgroundJob` row is written and a Celery task is
-enqueued after commit. The task works through the items in chunks of `MERIT_JOB_CHUNK_SIZE`;
-each chunk's writes and the job's cursor commit together, so a chunk is done exactly once even
-when the task runs twice or its worker dies halfway and the job is resumed. Handlers must also
-be idempotent per item (unique constraints), so that a replay is a no-op."""
+the request, in one transaction; above it a `BackgroundJob` row and its chunk rows (of
+`MERIT_JOB_CHUNK_SIZE` items) are written and Celery tasks are enqueued after commit: one per
+chunk when the kind's items are independent (`parallel=True`, the default, on PostgreSQL), so
+every worker process takes chunks; else one task that runs the chunks in order. Each chunk's
+writes, its "finished" mark and the job's cursor commit together, so a chunk is done exactly
+once even when its task runs twice or its worker dies halfway and the job is resumed. Handlers
+must also be idempotent per item (unique constraints), so that a replay is a no-op."""
 
 from __future__ import annotations
 
@@ -23,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from lms.context import acting_impersonator, current_impersonator
-from lms.models import BackgroundJob
+from lms.models import BackgroundJob, BackgroundJobChunk
 
 if TYPE_CHECKING:
     from users.models import User
@@ -52,15 +54,47 @@ class ChunkOutcome:
 
 
 ChunkHandler = Callable[[BackgroundJob, list[int]], ChunkOutcome]
+JobFinalizer = Callable[[BackgroundJob], None]
+
+
+@dataclass(frozen=True)
+class JobKindOptions:
+    """How a job kind runs. `parallel`: its items are independent (no two items touch the same
+    rows), so its chunks run as separate Celery tasks on every worker process at once.
+    `finalize`: called once, after the last chunk, in the same transaction that finishes the job
+    (for example to pack a ZIP). `max_chunk_size`: a smaller chunk for heavy items (PDFs), so
+    progress moves and a worker can be recycled between chunks."""
+
+    parallel: bool = True
+    finalize: JobFinalizer | None = None
+    max_chunk_size: int | None = None
+
+
 JOB_HANDLERS: dict[str, ChunkHandler] = {}
+JOB_KIND_OPTIONS: dict[str, JobKindOptions] = {}
 
 
-def job_handler(kind: str) -> Callable[[ChunkHandler], ChunkHandler]:
+def job_handler(
+    kind: str,
+    *,
+    parallel: bool = True,
+    finalize: JobFinalizer | None = None,
+    max_chunk_size: int | None = None,
+) -> Callable[[ChunkHandler], ChunkHandler]:
     def register(handler: ChunkHandler) -> ChunkHandler:
         JOB_HANDLERS[kind] = handler
+        JOB_KIND_OPTIONS[kind] = JobKindOptions(
+            parallel=parallel, finalize=finalize, max_chunk_size=max_chunk_size
+        )
         return handler
 
     return register
+
+
+def _chunk_size(kind: str) -> int:
+    size = max(1, settings.MERIT_JOB_CHUNK_SIZE)
+    cap = JOB_KIND_OPTIONS.get(kind, JobKindOptions()).max_chunk_size
+    return min(size, cap) if cap else size
 
 
 @dataclass
@@ -109,7 +143,6 @@ def job_create(
 ) -> BackgroundJob:
     from lms.event_kinds import EventKind
     from lms.events import event_record
-    from lms.tasks import job_run
 
     job = BackgroundJob.objects.create(
         kind=kind,
@@ -120,6 +153,7 @@ def job_create(
         item_ids=item_ids,
         total=len(item_ids),
     )
+    _chunks_create(job, item_ids)
     event_record(
         kind=EventKind.JOB_STARTED,
         actor=actor,
@@ -128,89 +162,202 @@ def job_create(
         details={"job_kind": kind, "total": len(item_ids), "label": label},
         manual=True,
     )
-    transaction.on_commit(lambda: job_run.delay(job.pk))
+    transaction.on_commit(lambda: job_dispatch(job.pk))
     return job
 
 
+def _chunks_create(job: BackgroundJob, item_ids: Sequence[int]) -> None:
+    size = _chunk_size(job.kind)
+    BackgroundJobChunk.objects.bulk_create(
+        BackgroundJobChunk(job=job, index=index, item_ids=list(item_ids[start : start + size]))
+        for index, start in enumerate(range(0, len(item_ids), size))
+    )
+
+
+def _chunks_ensure(job_id: int) -> None:
+    """A job written without chunk rows (by hand, or before chunks existed) gets them for the
+    items its cursor has not passed."""
+    if BackgroundJobChunk.objects.filter(job_id=job_id).exists():
+        return
+    with transaction.atomic():
+        job = BackgroundJob.objects.select_for_update().get(pk=job_id)
+        if job.is_finished or job.chunks.exists():
+            return
+        _chunks_create(job, [int(pk) for pk in job.item_ids[job.cursor :]])
+
+
+def _runs_in_parallel(kind: str) -> bool:
+    return settings.MERIT_JOB_PARALLEL and JOB_KIND_OPTIONS[kind].parallel
+
+
+def job_dispatch(job_id: int) -> None:
+    """Enqueue a job's unfinished work: one task per chunk for parallel kinds (each worker
+    process takes chunks as it frees up), else one task that runs the chunks in order.
+    Enqueuing twice is harmless: a finished chunk is skipped."""
+    from lms.tasks import job_chunk_run, job_run
+
+    _chunks_ensure(job_id)
+    kind = BackgroundJob.objects.values_list("kind", flat=True).get(pk=job_id)
+    if not _runs_in_parallel(kind):
+        job_run.delay(job_id)
+        return
+    pending = list(
+        BackgroundJobChunk.objects.filter(job_id=job_id, finished_at__isnull=True)
+        .order_by("index")
+        .values_list("index", flat=True)
+    )
+    for index in pending:
+        job_chunk_run.delay(job_id, index)
+    if not pending:
+        job_run.delay(job_id)  # nothing left to do but finishing
+
+
 def job_execute(*, job_id: int) -> BackgroundJob:
-    """Work through a job's remaining chunks. Safe to call twice, also concurrently: each chunk
-    locks the job row, re-reads the cursor, does its work and moves the cursor in one commit."""
-    # A long-lived worker must not trust content-type ids cached before a database was
-    # recreated (tests flush tables between runs); the cache refills with one query.
-    ContentType.objects.clear_cache()
-    job = BackgroundJob.objects.get(pk=job_id)
-    if job.is_finished:
-        return job
-    handler = JOB_HANDLERS[job.kind]
-    BackgroundJob.objects.filter(pk=job_id, started_at__isnull=True).update(
-        started_at=timezone.now()
+    """Work through a job's unfinished chunks in order, in this process, then finish the job.
+    Safe to call twice, also concurrently, and beside chunk tasks: each chunk locks its row,
+    skips itself when finished, and commits its writes with its "finished" mark."""
+    _chunks_ensure(job_id)
+    pending = list(
+        BackgroundJobChunk.objects.filter(job_id=job_id, finished_at__isnull=True)
+        .order_by("index")
+        .values_list("index", flat=True)
     )
-    BackgroundJob.objects.filter(pk=job_id, status=BackgroundJob.Status.PENDING).update(
-        status=BackgroundJob.Status.RUNNING, heartbeat_at=timezone.now()
-    )
-    chunk_size = max(1, settings.MERIT_JOB_CHUNK_SIZE)
-    with acting_impersonator(job.impersonator):
-        while True:
-            try:
-                finished = _job_run_next_chunk(job_id, handler, chunk_size)
-            except Exception as exc:  # a bug or an outage: stop, say why, keep what committed
-                logger.exception("Background job %s failed", job_id)
-                BackgroundJob.objects.filter(pk=job_id).update(
-                    status=BackgroundJob.Status.FAILED,
-                    last_error=f"{type(exc).__name__}: {exc}",
-                    finished_at=timezone.now(),
-                )
-                break
-            if finished:
-                break
+    for index in pending:
+        if not job_run_chunk(job_id=job_id, index=index):
+            break
+    job_finish_if_done(job_id)
     return BackgroundJob.objects.get(pk=job_id)
 
 
-def _job_run_next_chunk(job_id: int, handler: ChunkHandler, chunk_size: int) -> bool:
+DEADLOCK_RETRIES = 3
+
+
+def job_run_chunk(*, job_id: int, index: int) -> bool:
+    """Run one chunk of a job, exactly once. Returns False when the job has failed (or has
+    finished), so that a sequential run stops. A deadlock against a concurrent chunk rolls the
+    chunk back and runs it again; any other exception fails the job and keeps what committed."""
+    # A long-lived worker must not trust content-type ids cached before a database was
+    # recreated (tests flush tables between runs); the cache refills with one query.
+    ContentType.objects.clear_cache()
+    _chunks_ensure(job_id)
+    _job_mark_started(job_id)
+    kind = BackgroundJob.objects.values_list("kind", flat=True).get(pk=job_id)
+    handler = JOB_HANDLERS[kind]
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            with acting_impersonator(_job_impersonator(job_id)):
+                return _chunk_run_once(job_id, index, handler)
+        except OperationalError as exc:
+            if attempt < DEADLOCK_RETRIES and _is_retryable(exc):
+                logger.warning("Job %s chunk %s: %s; retrying", job_id, index, exc)
+                continue
+            logger.exception("Background job %s failed in chunk %s", job_id, index)
+            _job_fail(job_id, exc)
+            return False
+        except Exception as exc:  # a bug or an outage: stop, say why, keep what committed
+            logger.exception("Background job %s failed in chunk %s", job_id, index)
+            _job_fail(job_id, exc)
+            return False
+    return False  # pragma: no cover - the loop always returns
+
+
+def _is_retryable(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return type(cause).__name__ in {"DeadlockDetected", "SerializationFailure"}
+
+
+def _job_impersonator(job_id: int) -> User | None:
+    job = BackgroundJob.objects.select_related("impersonator").only("impersonator").get(pk=job_id)
+    return job.impersonator
+
+
+def _job_mark_started(job_id: int) -> None:
+    now = timezone.now()
+    BackgroundJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=now)
+    BackgroundJob.objects.filter(pk=job_id, status=BackgroundJob.Status.PENDING).update(
+        status=BackgroundJob.Status.RUNNING, heartbeat_at=now
+    )
+
+
+def _job_fail(job_id: int, exc: BaseException) -> None:
+    BackgroundJob.objects.filter(pk=job_id).exclude(
+        status__in=[BackgroundJob.Status.SUCCEEDED, BackgroundJob.Status.PARTIAL]
+    ).update(
+        status=BackgroundJob.Status.FAILED,
+        last_error=f"{type(exc).__name__}: {exc}",
+        finished_at=timezone.now(),
+    )
+
+
+def _chunk_run_once(job_id: int, index: int, handler: ChunkHandler) -> bool:
     with transaction.atomic():
-        job = BackgroundJob.objects.select_for_update().get(pk=job_id)
+        chunk = (
+            BackgroundJobChunk.objects.select_for_update()
+            .filter(job_id=job_id, index=index)
+            .first()
+        )
+        # The big item list stays in the database: each chunk carries its own ids.
+        job = BackgroundJob.objects.defer("item_ids").get(pk=job_id)
         if job.is_finished:
+            return False
+        if chunk is None or chunk.finished_at is not None:
             return True
-        if job.cursor >= job.total:
+        item_ids = [int(pk) for pk in chunk.item_ids]
+        outcome = handler(job, item_ids)
+        chunk.finished_at = timezone.now()
+        chunk.save(update_fields=["finished_at"])
+        _job_fold(job_id, len(item_ids), outcome)
+    return True
+
+
+def _job_fold(job_id: int, items: int, outcome: ChunkOutcome) -> None:
+    """Add a chunk's outcome to the job row (locked briefly, at the end of the chunk, so that
+    parallel chunks only queue for this short update)."""
+    job = BackgroundJob.objects.select_for_update().defer("item_ids").get(pk=job_id)
+    job.cursor += items
+    job.done += outcome.done
+    job.failed += len(outcome.errors)
+    room = MAX_STORED_ERRORS - len(job.errors)
+    if room > 0:
+        job.errors.extend({"item": item, "error": msg} for item, msg in outcome.errors[:room])
+    summary = Counter(job.summary)
+    summary.update(outcome.counts)
+    job.summary = {key: count for key, count in summary.items() if count}
+    job.heartbeat_at = timezone.now()
+    if not job.is_finished:
+        job.status = BackgroundJob.Status.RUNNING
+    job.save(
+        update_fields=["cursor", "done", "failed", "errors", "summary", "heartbeat_at", "status"]
+    )
+
+
+def job_finish_if_done(job_id: int) -> None:
+    """Finish the job when no chunk is left: run the kind's finalizer, set the final status.
+    The job row lock makes exactly one of the last chunks do it."""
+    try:
+        with transaction.atomic():
+            job = BackgroundJob.objects.select_for_update().defer("item_ids").get(pk=job_id)
+            if job.is_finished:
+                return
+            if BackgroundJobChunk.objects.filter(job_id=job_id, finished_at__isnull=True).exists():
+                return
+            finalize = JOB_KIND_OPTIONS.get(job.kind, JobKindOptions()).finalize
+            if finalize is not None:
+                finalize(job)
             job.status = (
                 BackgroundJob.Status.PARTIAL if job.failed else BackgroundJob.Status.SUCCEEDED
             )
             job.finished_at = timezone.now()
-            job.save(update_fields=["status", "finished_at"])
-            return True
-        chunk = [int(pk) for pk in job.item_ids[job.cursor : job.cursor + chunk_size]]
-        outcome = handler(job, chunk)
-        job.cursor += len(chunk)
-        job.done += outcome.done
-        job.failed += len(outcome.errors)
-        room = MAX_STORED_ERRORS - len(job.errors)
-        if room > 0:
-            job.errors.extend({"item": item, "error": msg} for item, msg in outcome.errors[:room])
-        summary = Counter(job.summary)
-        summary.update(outcome.counts)
-        job.summary = {key: count for key, count in summary.items() if count}
-        job.heartbeat_at = timezone.now()
-        job.status = BackgroundJob.Status.RUNNING
-        job.save(
-            update_fields=[
-                "cursor",
-                "done",
-                "failed",
-                "errors",
-                "summary",
-                "heartbeat_at",
-                "status",
-            ]
-        )
-    return False
+            job.save(update_fields=["status", "finished_at", "result_file"])
+    except Exception as exc:
+        logger.exception("Background job %s failed while finishing", job_id)
+        _job_fail(job_id, exc)
 
 
 def job_resume_stale(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
     """Enqueue again the jobs that are queued or running but have not moved for a while: their
     worker died, or the broker lost the message. Called when a worker starts, and by
     `manage.py resume_jobs`."""
-    from lms.tasks import job_run
-
     cutoff = timezone.now() - older_than
     stale = list(
         BackgroundJob.objects.filter(
@@ -221,5 +368,5 @@ def job_resume_stale(*, older_than: timedelta = timedelta(minutes=2)) -> list[in
         .values_list("pk", flat=True)
     )
     for job_id in stale:
-        job_run.delay(job_id)
+        job_dispatch(job_id)
     return stale

@@ -63,9 +63,10 @@ class Event(models.Model):
 
 
 class BackgroundJob(models.Model):
-    """Bulk work over many items (usually users), run by Celery in chunks. `cursor` is how many
-    of `item_ids` are done; each chunk's work and the cursor move commit together, so a job that
-    is run twice, or resumed after its worker died, never does an item twice."""
+    """Bulk work over many items (usually users), run by Celery in chunks (`BackgroundJobChunk`).
+    `cursor` is how many of `item_ids` are done; each chunk's work, its "finished" mark and the
+    cursor move commit together, so a job that is run twice, or resumed after its worker died,
+    never does an item twice."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Queued"
@@ -119,3 +120,24 @@ class BackgroundJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.PARTIAL, self.Status.FAILED}
+
+
+class BackgroundJobChunk(models.Model):
+    """One slice of a job's items. Each chunk is its own unit of work (and, for jobs whose items
+    are independent, its own Celery task, so that every worker process takes a share and a
+    worker that grew is recycled between chunks). The row is locked while the chunk runs and
+    marked finished in the same commit as the chunk's writes."""
+
+    job = models.ForeignKey(BackgroundJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    item_ids = models.JSONField(default=list)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="job_chunk_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.index} of job {self.job_id}"

@@ -10,7 +10,7 @@ from certifications.services import certification_award_start
 from certifications.tests.factories import AwardFactory, CertificationFactory
 from conftest import wait_for
 from lms.event_kinds import EventKind
-from lms.jobs import JOB_HANDLERS, _job_run_next_chunk, job_execute
+from lms.jobs import JOB_HANDLERS, job_execute, job_run_chunk
 from lms.models import BackgroundJob, Event
 from lms.tasks import job_run
 from users.tests.factories import UserFactory
@@ -80,7 +80,7 @@ def test_award_job_resumed_after_a_crash_awards_nobody_twice(admin_user):
     )
     job = result.job
     # one chunk commits, then the worker "dies"
-    assert _job_run_next_chunk(job.pk, JOB_HANDLERS[job.kind], 4) is False
+    assert job_run_chunk(job_id=job.pk, index=0) is True
     job_execute(job_id=job.pk)
     job_execute(job_id=job.pk)  # a duplicate delivery
     job.refresh_from_db()
@@ -152,7 +152,7 @@ def test_real_worker_finishes_a_job_whose_first_worker_died_halfway(celery_worke
             "batch": "crash-test",
         },
     )
-    assert _job_run_next_chunk(job.pk, JOB_HANDLERS[job.kind], 50) is False  # half done, dies
+    assert job_run_chunk(job_id=job.pk, index=0) is True  # half done (chunks of 50), dies
     job.refresh_from_db()
     assert (job.cursor, job.status) == (50, BackgroundJob.Status.RUNNING)
     job_run.delay(job.pk)  # the restarted worker picks it up (as job_resume_stale would)

@@ -152,6 +152,11 @@ CELERY_BEAT_SCHEDULE["certifications-reminders"] = {
 MERIT_ORGANISATION_NAME = env("MERIT_ORGANISATION_NAME", default="My Company")
 MERIT_BULK_JOB_THRESHOLD = env.int("MERIT_BULK_JOB_THRESHOLD", default=100)
 MERIT_JOB_CHUNK_SIZE = env.int("MERIT_JOB_CHUNK_SIZE", default=2000)
+# Chunks of a job whose items are independent run as separate tasks, on every worker process at
+# once. SQLite has one writer, so there they run one after another.
+MERIT_JOB_PARALLEL = env.bool(
+    "MERIT_JOB_PARALLEL", default=DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+)
 MERIT_SITE_URL = env("MERIT_SITE_URL", default="http://127.0.0.1:8000")
 # Certificate ZIPs with more PDFs than this are built by a background job.
 MERIT_CERTIFICATE_ZIP_INLINE_MAX = env.int("MERIT_CERTIFICATE_ZIP_INLINE_MAX", default=20)

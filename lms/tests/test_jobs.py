@@ -1,12 +1,23 @@
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from django.test import override_settings
 
 from conftest import wait_for
 from lms.event_kinds import EventKind
-from lms.jobs import JOB_HANDLERS, _job_run_next_chunk, bulk_run, job_create, job_execute
-from lms.models import BackgroundJob, Event
+from lms.events import EventSpec, event_record_bulk
+from lms.jobs import (
+    ChunkOutcome,
+    bulk_run,
+    job_create,
+    job_execute,
+    job_finish_if_done,
+    job_handler,
+    job_run_chunk,
+)
+from lms.models import BackgroundJob, BackgroundJobChunk, Event
 from users.models import User
 from users.tests.factories import UserFactory
 
@@ -62,7 +73,7 @@ def test_job_resumed_after_a_crash_does_no_item_twice(admin_user: User) -> None:
         params={"is_active": False},
     )
     # The first chunk commits, then the "worker dies": the job is left running at cursor 4.
-    assert _job_run_next_chunk(job.pk, JOB_HANDLERS[job.kind], 4) is False
+    assert job_run_chunk(job_id=job.pk, index=0) is True
     job.refresh_from_db()
     assert (job.cursor, job.status) == (4, BackgroundJob.Status.RUNNING)
     job_execute(job_id=job.pk)
@@ -114,3 +125,120 @@ def test_real_worker_runs_the_job_to_the_end(celery_worker: None, admin_user: Us
     assert job.done == 12
     assert User.objects.filter(pk__in=ids, is_active=True).count() == 0
     assert _disable_events(ids) == 12
+
+
+# --- chunks: parallel runs, out-of-order completion, finishing once ------------------------
+
+FINALIZED: list[int] = []
+
+
+def _items_finish(job: BackgroundJob) -> None:
+    FINALIZED.append(job.pk)
+
+
+@job_handler("tests.items", finalize=_items_finish)
+def _items_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
+    """Records one event per item, so that a test can count how often each item was done;
+    item 13 is a bug."""
+    if 13 in item_ids:
+        raise RuntimeError("item 13 is unlucky")
+    event_record_bulk(
+        kind="tests.item",
+        actor=None,
+        specs=[EventSpec(subject=None, details={"item": pk}) for pk in item_ids],
+    )
+    return ChunkOutcome(done=len(item_ids), counts=Counter(items=len(item_ids)))
+
+
+def _items_done() -> list[int]:
+    return sorted(Event.objects.filter(kind="tests.item").values_list("details__item", flat=True))
+
+
+@pytest.mark.django_db
+@override_settings(MERIT_JOB_CHUNK_SIZE=4)
+def test_chunks_that_finish_out_of_order_finish_the_job_once(admin_user: User) -> None:
+    FINALIZED.clear()
+    job = job_create(
+        kind="tests.items", label="Items", item_ids=list(range(1, 11)), actor=admin_user
+    )
+    assert list(job.chunks.values_list("index", "item_ids")) == [
+        (0, [1, 2, 3, 4]),
+        (1, [5, 6, 7, 8]),
+        (2, [9, 10]),
+    ]
+    assert job_run_chunk(job_id=job.pk, index=2) is True
+    job_finish_if_done(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.cursor, FINALIZED) == (BackgroundJob.Status.RUNNING, 2, [])
+    for index in (1, 0, 1):  # a duplicate delivery of chunk 1 is skipped
+        assert job_run_chunk(job_id=job.pk, index=index) is True
+    job_finish_if_done(job.pk)
+    job_finish_if_done(job.pk)
+    job.refresh_from_db()
+    assert job.status == BackgroundJob.Status.SUCCEEDED
+    assert (job.cursor, job.done, job.summary) == (10, 10, {"items": 10})
+    assert [job.pk] == FINALIZED
+    assert _items_done() == list(range(1, 11))
+
+
+@pytest.mark.django_db
+@override_settings(MERIT_JOB_CHUNK_SIZE=4)
+def test_a_chunk_that_raises_fails_the_job_and_keeps_what_committed(admin_user: User) -> None:
+    FINALIZED.clear()
+    job = job_create(
+        kind="tests.items", label="Items", item_ids=list(range(1, 21)), actor=admin_user
+    )
+    job = job_execute(job_id=job.pk)  # chunks 0-2 commit, chunk 3 (13..16) raises
+    assert job.status == BackgroundJob.Status.FAILED
+    assert job.last_error == "RuntimeError: item 13 is unlucky"
+    assert (job.cursor, job.done) == (12, 12)
+    assert job_run_chunk(job_id=job.pk, index=4) is False  # a queued chunk of a failed job
+    assert _items_done() == list(range(1, 13))
+    assert FINALIZED == []
+
+
+@pytest.mark.django_db
+@override_settings(MERIT_JOB_CHUNK_SIZE=4)
+def test_a_job_row_without_chunks_gets_chunks_for_what_its_cursor_has_not_passed(
+    admin_user: User,
+) -> None:
+    job = BackgroundJob.objects.create(
+        kind="tests.items",
+        label="Old job",
+        created_by=admin_user,
+        item_ids=list(range(1, 11)),
+        total=10,
+        cursor=6,
+        status=BackgroundJob.Status.RUNNING,
+    )
+    job = job_execute(job_id=job.pk)
+    assert job.status == BackgroundJob.Status.SUCCEEDED
+    assert list(job.chunks.values_list("item_ids", flat=True)) == [[7, 8, 9, 10]]
+    assert _items_done() == [7, 8, 9, 10]
+
+
+@pytest.mark.worker
+@override_settings(MERIT_BULK_JOB_THRESHOLD=5)
+def test_real_workers_run_a_parallel_job_chunk_by_chunk(
+    celery_worker: None, admin_user: User
+) -> None:
+    """130 users in chunks of 50: three chunk tasks on a two-process worker."""
+    users = UserFactory.create_batch(130)
+    ids = [u.pk for u in users]
+    result = bulk_run(
+        kind="users.set_active",
+        label="Disable 130",
+        item_ids=ids,
+        actor=admin_user,
+        params={"is_active": False},
+    )
+    assert result.job is not None
+    assert result.job.chunks.count() == 3
+    job = wait_for(
+        lambda: BackgroundJob.objects.filter(pk=result.job.pk, finished_at__isnull=False).first(),
+        timeout=60,
+    )
+    assert job.status == BackgroundJob.Status.SUCCEEDED
+    assert (job.cursor, job.done, job.summary) == (130, 130, {"changed": 130})
+    assert not BackgroundJobChunk.objects.filter(job=job, finished_at__isnull=True).exists()
+    assert _disable_events(ids) == 130
