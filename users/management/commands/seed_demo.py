@@ -10,7 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-APPS_IN_ORDER = ("users", "achievements", "certifications", "progress")
+# The catalog (progress) comes before certifications, which link themselves to its courses and
+# external trainings: the other way round those links appeared only on a second run.
+APPS_IN_ORDER = ("users", "achievements", "progress", "certifications")
 
 
 class Command(BaseCommand):
