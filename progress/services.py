@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
@@ -868,13 +868,23 @@ def enrollment_set_expiry(
 def plan_enrollment_create(
     *, user: User, plan: LearningPlan, actor: User | None, expires_at: datetime | None = None
 ) -> PlanEnrollment:
-    """Access to a learning plan and to each of its courses (with the same expiry)."""
+    """Access to a learning plan and to each of its courses (with the same expiry). A user who
+    already has the plan is refused with a ProgressError, also when the same enrollment is
+    submitted twice at once (the second waits on the first one's row in the unique index)."""
+    already = f"{user} already has access to the learning plan “{plan}”."
     if PlanEnrollment.objects.filter(user=user, plan=plan).exists():
-        raise ProgressError(f"{user} already has access to the learning plan “{plan}”.")
+        raise ProgressError(already)
     by = actor if actor is not None and actor.pk else None
-    enrollment = PlanEnrollment.objects.create(
-        user=user, plan=plan, expires_at=expires_at, enrolled_by=by
-    )
+    try:
+        with transaction.atomic():  # a savepoint, so the check below can still query
+            enrollment = PlanEnrollment.objects.create(
+                user=user, plan=plan, expires_at=expires_at, enrolled_by=by
+            )
+    except IntegrityError:
+        # `plan_enrollment_unique`: a concurrent request enrolled them after our check.
+        if PlanEnrollment.objects.filter(user=user, plan=plan).exists():
+            raise ProgressError(already) from None
+        raise
     event_record(
         kind=EventKind.ENROLLED,
         actor=actor,
