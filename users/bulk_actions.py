@@ -10,6 +10,7 @@ BULK_ACTIONS: list[tuple[str, str, str]] = [
     ("Award points", "achievements:bulk_points", "bi-star"),
     ("Grant badge", "achievements:bulk_badge", "bi-award"),
     ("Award certification", "certifications:award_users", "bi-patch-check"),
+    ("Enroll in course", "progress:bulk_enroll", "bi-person-plus"),
     ("Update progress", "progress:bulk_update_progress", "bi-check2-all"),
     ("Reset progress", "progress:bulk_reset_progress", "bi-arrow-counterclockwise"),
 ]
