@@ -10,6 +10,7 @@ jobs_patterns = (
         path("", views.JobListView.as_view(), name="job_list"),
         path("<int:pk>/", views.JobDetailView.as_view(), name="job_detail"),
         path("<int:pk>/status/", views.JobStatusView.as_view(), name="job_status"),
+        path("<int:pk>/download/", views.JobResultDownloadView.as_view(), name="job_download"),
     ],
     "lms",
 )

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
@@ -84,4 +92,22 @@ class JobStatusView(AdminRequiredMixin, View):
                 "finished": job.is_finished,
                 "last_error": job.last_error,
             }
+        )
+
+
+class JobResultDownloadView(AdminRequiredMixin, View):
+    """A job's result file (e.g. the certificates ZIP), as an attachment, for the job's creator
+    or a super admin (`jobs_visible_to`): other admins get a 404 as on the job page, non-admins
+    a 403. /media/ is served only in DEBUG, so this is how results are downloaded."""
+
+    def get(self, request: HttpRequest, pk: int) -> FileResponse:
+        job = get_object_or_404(jobs_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
+        if not job.result_file:
+            raise Http404("This job has no result file.")
+        try:
+            handle = job.result_file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The result file is no longer there.") from None
+        return FileResponse(
+            handle, as_attachment=True, filename=PurePath(str(job.result_file.name)).name
         )
