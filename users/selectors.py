@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import (
     Case,
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
+    Window,
 )
+from django.db.models.functions import RowNumber
 
 from users.models import Department, User, UserGroup
 from users.roles import ROLE_RANK, Role, user_admin_role
@@ -115,6 +120,24 @@ USER_SORTS = {
 STATUS_CHOICES = (("active", "Active"), ("disabled", "Disabled"), ("all", "All"))
 
 
+def user_search_text() -> Func:
+    """First name, last name, username and e-mail in one string, separated by spaces, for the
+    users-list search: one `UPPER(...) LIKE` per row instead of four ORed ones, served by one
+    trigram index on PostgreSQL (users/migrations/0002, which repeats this exact SQL so the
+    planner matches the expression). A search term never holds whitespace (the search is split
+    on it), so a term matches the whole string exactly when it matches one of the four fields.
+    All four columns are NOT NULL, so `||` needs no COALESCE."""
+    return Func(
+        F("first_name"),
+        F("last_name"),
+        F("username"),
+        F("email"),
+        template="(%(expressions)s)",
+        arg_joiner=" || ' ' || ",
+        output_field=TextField(),
+    )
+
+
 def _role_rank_subquery() -> Subquery:
     """The rank of the user's highest role (3 super admin ... 0 learner), for sorting."""
     rank = Case(
@@ -144,17 +167,11 @@ def user_list(
         users = users.filter(is_active=True)
     elif status == "disabled":
         users = users.filter(is_active=False)
-    search = search.strip()
-    if search:
-        condition = Q()
-        for term in search.split():
-            condition &= (
-                Q(first_name__icontains=term)
-                | Q(last_name__icontains=term)
-                | Q(username__icontains=term)
-                | Q(email__icontains=term)
-            )
-        users = users.filter(condition)
+    terms = search.split()
+    if terms:
+        users = users.alias(search_text=user_search_text())
+        for term in terms:
+            users = users.filter(search_text__icontains=term)
     if department is not None:
         subtree = department_subtree(department)
         users = users.filter(
@@ -189,6 +206,36 @@ def user_list(
         )
         return users.prefetch_related("departments", "groups").order_by(expression, "id")
     return users.prefetch_related("departments", "groups").order_by(*order)
+
+
+def user_list_page(
+    *, users: QuerySet[User], offset: int, limit: int
+) -> tuple[list[User], int | None]:
+    """One page of `user_list()` and the number of all its rows, in the same queries whatever
+    the page number and the number of matches: first the page's ids, numbered with
+    `ROW_NUMBER() OVER (<the list's order>)` and counted with `COUNT(*) OVER ()` in a subquery
+    (one scan for both; only ids and sort keys are sorted, not whole rows), then those rows with
+    departments and roles prefetched. The count is None when `offset` is past the end.
+
+    The window functions sit in a subquery filtered on the row number (rather than under a
+    LIMIT) so that PostgreSQL costs the whole scan: under a LIMIT it takes the name index for a
+    cheap first row, not seeing that COUNT(*) OVER () reads every match before the first row."""
+    order: Any = list(users.query.order_by)  # the strings and expressions user_list() set
+    numbered = (
+        users.order_by()
+        .annotate(
+            list_position=Window(RowNumber(), order_by=order),
+            matching_total=Window(Count("pk")),
+        )
+        .filter(list_position__gt=offset, list_position__lte=offset + limit)
+        .order_by("list_position")
+        .values_list("pk", "matching_total")
+    )
+    picked = list(numbered)
+    if not picked:
+        return [], None
+    by_pk = User.objects.prefetch_related("departments", "groups").in_bulk([pk for pk, _ in picked])
+    return [by_pk[pk] for pk, _ in picked if pk in by_pk], picked[0][1]
 
 
 def user_record(*, actor: User, pk: int) -> User:
