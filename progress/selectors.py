@@ -4,6 +4,7 @@ queries, whatever the number of rows."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -297,10 +298,19 @@ def activity_lock_reason(*, user: User, activity: Activity) -> str | None:
     return "This activity is not part of the course."
 
 
-def user_courses_progress(*, user: User) -> list[CourseProgress]:
-    """Per enrolled course, each activity with its completion (and who marked it), time and
-    attempts, for the admin's Progress tab. Five queries, whatever the number of courses."""
-    enrollments = list(Enrollment.objects.filter(user=user).select_related("course"))
+def user_enrollments(*, user: User) -> QuerySet[Enrollment]:
+    """The user's enrollments with their course, in the Progress tab's order (course title)."""
+    return Enrollment.objects.filter(user=user).select_related("course")
+
+
+def user_courses_progress(
+    *, user: User, enrollments: Sequence[Enrollment] | None = None
+) -> list[CourseProgress]:
+    """Per enrolled course (`enrollments`, e.g. one page of `user_enrollments()`; all of them
+    by default), each activity with its completion (and who marked it), time and attempts, for
+    the admin's Progress tab. Four queries for the given courses, whatever their number."""
+    if enrollments is None:
+        enrollments = list(user_enrollments(user=user))
     course_ids = [e.course_id for e in enrollments]
     activities = list(
         Activity.objects.filter(module__course_id__in=course_ids)
@@ -341,6 +351,11 @@ def user_courses_progress(*, user: User) -> list[CourseProgress]:
         )
         for e in enrollments
     ]
+
+
+def courses_not_enrolled(*, user: User) -> QuerySet[Course]:
+    """The catalog without the courses the user is enrolled in (what access can be added to)."""
+    return Course.objects.exclude(pk__in=Enrollment.objects.filter(user=user).values("course_id"))
 
 
 def plan_enrollments_for(*, user: User) -> QuerySet[PlanEnrollment]:
