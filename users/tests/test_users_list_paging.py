@@ -15,7 +15,7 @@ from django.urls import reverse
 from users.models import Department, User
 from users.roles import Role
 from users.selectors import user_list, user_list_page
-from users.tests.factories import UserFactory
+from users.tests.factories import UserFactory, UserGroupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +120,17 @@ def test_user_list_page_numbers_the_rows_in_the_lists_order(admin_user: User) ->
     assert rows == list(reversed(people))[10:]
     assert total == 12
     assert user_list_page(users=users, offset=12, limit=5) == ([], None)
+
+
+def test_filter_selects_list_every_choice_and_keep_the_chosen_ones(
+    client: Client, admin_user: User, org: dict[str, Department]
+) -> None:
+    group = UserGroupFactory(name="Mentors")
+    client.force_login(admin_user)
+    page = client.get(reverse("users:list"), {"department": org["sales"].pk, "group": group.pk})
+    assert f'<option value="{org["sales"].pk}" selected>— Sales Department</option>' in page.text
+    assert f'<option value="{org["hr"].pk}">— Human Resource</option>' in page.text
+    assert f'<option value="{group.pk}" selected>Mentors</option>' in page.text
+    assert '<option value="">All departments</option>' in page.text
+    wrong = client.get(reverse("users:list"), {"department": 0})
+    assert "Select a valid choice." in wrong.text

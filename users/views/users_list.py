@@ -58,6 +58,13 @@ def _filter_form(request: HttpRequest, data: Any) -> UserFilterForm:
     )
 
 
+def _choice_list(field: Any) -> list[tuple[Any, str]]:
+    """A filter field's choices as a list, for users/_filter_select.html (which renders them
+    in one loop, not an option template each). Through iter(): list() would first ask a
+    ModelChoiceIterator for its len(), which is a COUNT query."""
+    return list(iter(field.choices))
+
+
 def _filtered_users(request: HttpRequest, form: UserFilterForm) -> QuerySet[User]:
     actor: User = request.user  # type: ignore[assignment]
     data = form.cleaned_data if form.is_valid() else {}
@@ -161,6 +168,8 @@ class UserListView(AdminRequiredMixin, ListView):  # type: ignore[type-arg]
             {
                 "per_page_links": per_page_links,
                 "filter_form": self.filter_form,
+                "department_choices": _choice_list(self.filter_form.fields["department"]),
+                "group_choices": _choice_list(self.filter_form.fields["group"]),
                 "query_string": params.urlencode(),
                 "filter_params": [(k, v) for k, values in params.lists() for v in values],
                 "columns": columns,
