@@ -117,81 +117,129 @@ def period_starts(moment: datetime) -> dict[str, date]:
     }
 
 
-def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]], *, balances: bool = True) -> None:
+PeriodKey = tuple[int, str, date]  # (user_id, period, starts_on)
+PeriodStarts = tuple[tuple[str, date], ...]  # ((period, starts_on), ...) of one moment
+
+
+@dataclass
+class _Totals:
+    """Deltas (user_id, amount, awarded_at) summed per user and per user and period."""
+
+    per_user: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    per_period: dict[PeriodKey, int] = field(default_factory=lambda: defaultdict(int))
+    moments: set[PeriodStarts] = field(default_factory=set)  # a bulk award has one
+
+
+def _totals(deltas: Sequence[tuple[int, int, datetime]]) -> _Totals:
+    totals = _Totals()
+    starts_at: dict[datetime, PeriodStarts] = {}
+    for user_id, amount, awarded_at in deltas:
+        totals.per_user[user_id] += amount
+        starts = starts_at.get(awarded_at)
+        if starts is None:
+            starts = tuple((str(p), day) for p, day in period_starts(awarded_at).items())
+            starts_at[awarded_at] = starts
+            totals.moments.add(starts)
+        for period, starts_on in starts:
+            totals.per_period[(user_id, period, starts_on)] += amount
+    return totals
+
+
+def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]]) -> None:
     """Add (user_id, amount, awarded_at) to the balances and the week/month summaries, in the
     transaction that appends the matching ledger rows. Each row is changed by one atomic
-    `points = points + n` (never read, added to in Python and written back), rows in user order
-    so that concurrent batches lock them in the same order."""
+    `points = points + n` (never read, added to in Python and written back). Every writer locks
+    a user's balance row before their period rows, and rows in (user, period, start) order, so
+    concurrent awards, removals and batches cannot deadlock."""
     if not deltas:
         return
-    per_user: dict[int, int] = defaultdict(int)
-    per_period: dict[tuple[int, str, date], int] = defaultdict(int)
-    for user_id, amount, awarded_at in deltas:
-        per_user[user_id] += amount
-        for period, starts_on in period_starts(awarded_at).items():
-            per_period[(user_id, str(period), starts_on)] += amount
-    if not balances:  # the caller has already changed the balance
-        per_user = {}
+    totals = _totals(deltas)
     if connection.vendor == "postgresql":
-        _upsert_postgresql(per_user, per_period)
+        _upsert_postgresql(totals)
     else:
-        _upsert_portable(per_user, per_period)
+        _upsert_portable(totals.per_user, totals.per_period)
 
 
-def _upsert_postgresql(
-    per_user: dict[int, int], per_period: dict[tuple[int, str, date], int]
-) -> None:
-    """Two statements whatever the number of users: INSERT ... SELECT FROM unnest(arrays)
-    ON CONFLICT DO UPDATE SET points = points + EXCLUDED.points."""
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _upsert_postgresql(totals: _Totals) -> None:
+    """ONE statement whatever the number of users: the balances upserted in a data-modifying
+    CTE (INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE SET points = points + n),
+    then the period rows upserted from its RETURNING rows. Joining on the CTE's output (and
+    sorting) makes PostgreSQL lock every balance row before the first period row. When every
+    delta has the same date (a bulk award) the period rows are the users' totals crossed with
+    that week and month, so only the (user, points) arrays are sent."""
     from users.models import User
 
-    users = connection.ops.quote_name(User._meta.db_table)
-    balances = connection.ops.quote_name(PointsBalance._meta.db_table)
-    periods = connection.ops.quote_name(PeriodPoints._meta.db_table)
-    user_ids = sorted(per_user)
-    period_keys = sorted(per_period)
-    with connection.cursor() as cursor:
-        if user_ids:
-            cursor.execute(
-                f"""
-            INSERT INTO {balances} (user_id, points, is_active, updated_at)
-            SELECT t.user_id, t.points, u.is_active, %s
-            FROM unnest(%s::bigint[], %s::integer[]) AS t(user_id, points)
-            JOIN {users} u ON u.id = t.user_id
-            ORDER BY t.user_id
-            ON CONFLICT (user_id) DO UPDATE
-            SET points = {balances}.points + EXCLUDED.points, updated_at = EXCLUDED.updated_at
-            """,  # noqa: S608 - table names from the models, values as parameters
-                [timezone.now(), user_ids, [per_user[pk] for pk in user_ids]],
-            )
-        cursor.execute(
-            f"""
-            INSERT INTO {periods} (user_id, period, starts_on, points, is_active)
-            SELECT t.user_id, t.period, t.starts_on, t.points, u.is_active
+    balances, periods = _table(PointsBalance), _table(PeriodPoints)
+    user_ids = sorted(totals.per_user)
+    params: list[Any] = [
+        user_ids,
+        [totals.per_user[pk] for pk in user_ids],
+        timezone.now(),
+    ]
+    if len(totals.moments) == 1:
+        ((first, first_on), (second, second_on)) = next(iter(totals.moments))
+        rows = """
+            SELECT delta.user_id, x.period, x.starts_on, delta.points, balance.is_active
+            FROM delta
+            JOIN balance ON balance.user_id = delta.user_id
+            CROSS JOIN (VALUES (%s::varchar, %s::date), (%s::varchar, %s::date))
+                AS x(period, starts_on)
+            ORDER BY delta.user_id, x.period, x.starts_on
+        """
+        params += [first, first_on, second, second_on]
+    else:
+        keys = sorted(totals.per_period)
+        rows = """
+            SELECT t.user_id, t.period, t.starts_on, t.points, balance.is_active
             FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::integer[])
                 AS t(user_id, period, starts_on, points)
-            JOIN {users} u ON u.id = t.user_id
+            JOIN balance ON balance.user_id = t.user_id
             ORDER BY t.user_id, t.period, t.starts_on
+        """
+        params += [
+            [key[0] for key in keys],
+            [key[1] for key in keys],
+            [key[2] for key in keys],
+            [totals.per_period[key] for key in keys],
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH delta AS (
+                SELECT * FROM unnest(%s::bigint[], %s::integer[]) AS t(user_id, points)
+            ), balance AS (
+                INSERT INTO {balances} AS b (user_id, points, is_active, updated_at)
+                SELECT delta.user_id, delta.points,
+                    (SELECT u.is_active FROM {_table(User)} u WHERE u.id = delta.user_id), %s
+                FROM delta
+                ORDER BY delta.user_id
+                ON CONFLICT (user_id) DO UPDATE
+                SET points = b.points + EXCLUDED.points, updated_at = EXCLUDED.updated_at
+                RETURNING b.user_id, b.is_active
+            )
+            INSERT INTO {periods} AS p (user_id, period, starts_on, points, is_active)
+            {rows}
             ON CONFLICT (user_id, period, starts_on) DO UPDATE
-            SET points = {periods}.points + EXCLUDED.points
-            """,  # noqa: S608
-            [
-                [key[0] for key in period_keys],
-                [key[1] for key in period_keys],
-                [key[2] for key in period_keys],
-                [per_period[key] for key in period_keys],
-            ],
+            SET points = p.points + EXCLUDED.points
+            """,  # noqa: S608 - table names from the models, values as parameters
+            params,
         )
 
 
-def _upsert_portable(
-    per_user: dict[int, int], per_period: dict[tuple[int, str, date], int]
-) -> None:
+def _upsert_portable(per_user: dict[int, int], per_period: dict[PeriodKey, int]) -> None:
     """Other databases (SQLite in local runs): create missing rows, then one
     `UPDATE ... SET points = points + n` per distinct amount."""
     from users.models import User
 
-    active = dict(User.objects.filter(pk__in=list(per_user)).values_list("pk", "is_active"))
+    active = dict(
+        User.objects.filter(pk__in={key[0] for key in per_period} | set(per_user)).values_list(
+            "pk", "is_active"
+        )
+    )
     PointsBalance.objects.bulk_create(
         [PointsBalance(user_id=pk, is_active=active.get(pk, True)) for pk in sorted(per_user)],
         ignore_conflicts=True,
@@ -226,6 +274,55 @@ def _upsert_portable(
         ).update(points=F("points") + total)
 
 
+def _balance_take(*, user_id: int, amount: int, awarded_at: datetime) -> bool:
+    """Remove `amount` from the user's balance and period rows if the balance has that much;
+    False (and nothing changed) when it has not. The check and the change are one conditional
+    UPDATE (`... WHERE points >= n`): it locks the row, and after waiting for a concurrent
+    writer PostgreSQL re-checks the condition on the newest version, so two removals cannot
+    both pass. On PostgreSQL the period rows are changed in the same statement, from the
+    UPDATE's RETURNING row (so only when it passed, and after the balance row is locked)."""
+    per_period = _totals([(user_id, -amount, awarded_at)]).per_period
+    if connection.vendor != "postgresql":
+        removed = PointsBalance.objects.filter(user_id=user_id, points__gte=amount).update(
+            points=F("points") - amount, updated_at=timezone.now()
+        )
+        if removed:
+            _upsert_portable({}, per_period)
+        return bool(removed)
+    period_keys = sorted(per_period)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH balance AS (
+                UPDATE {_table(PointsBalance)}
+                SET points = points - %s, updated_at = %s
+                WHERE user_id = %s AND points >= %s
+                RETURNING user_id, is_active
+            ), changed AS (
+                INSERT INTO {_table(PeriodPoints)} AS p (user_id, period, starts_on, points, is_active)
+                SELECT balance.user_id, t.period, t.starts_on, t.points, balance.is_active
+                FROM unnest(%s::varchar[], %s::date[], %s::integer[]) AS t(period, starts_on, points)
+                CROSS JOIN balance
+                ORDER BY t.period, t.starts_on
+                ON CONFLICT (user_id, period, starts_on) DO UPDATE
+                SET points = p.points + EXCLUDED.points
+            )
+            SELECT count(*) FROM balance
+            """,  # noqa: S608 - table names from the models, values as parameters
+            [
+                amount,
+                timezone.now(),
+                user_id,
+                amount,
+                [key[1] for key in period_keys],
+                [key[2] for key in period_keys],
+                [per_period[key] for key in period_keys],
+            ],
+        )
+        (removed,) = cursor.fetchone()
+    return bool(removed)
+
+
 def _content_fields(content: models.Model | None) -> dict[str, Any]:
     if content is None:
         return {"content_type": None, "content_id": None, "content_label": ""}
@@ -246,19 +343,156 @@ def _entry_details(entry: PointsEntry) -> dict[str, Any]:
     }
 
 
-def _record_entries(entries: Sequence[PointsEntry], *, actor: User | None) -> None:
-    """Append the ledger rows, move balances and summaries, and record one event per entry."""
-    if not entries:
-        return
-    PointsEntry.objects.bulk_create(entries, batch_size=2000)
-    if entries[0].pk is None:  # databases without RETURNING on bulk insert
-        raise RuntimeError("bulk_create did not return primary keys")
-    _after_insert(entries, actor=actor)
+_ENTRY_COLUMNS = (
+    "user_id",
+    "amount",
+    "reason",
+    "awarded_at",
+    "source",
+    "content_type_id",
+    "content_id",
+    "content_label",
+    "actor_id",
+    "impersonator_id",
+    "created_at",
+)
+
+
+def _entry_values(
+    *,
+    amount: int,
+    reason: str,
+    awarded_at: datetime,
+    source: str,
+    actor: User | None,
+    content: models.Model | None,
+) -> dict[str, Any]:
+    """The ledger columns shared by every entry of one award (all but `user_id`)."""
+    content_fields = _content_fields(content)
+    impersonator = current_impersonator()
+    return {
+        "amount": amount,
+        "reason": reason,
+        "awarded_at": awarded_at,
+        "source": source,
+        "content_type": content_fields["content_type"],
+        "content_id": content_fields["content_id"],
+        "content_label": content_fields["content_label"],
+        "actor": actor if actor is not None and actor.pk else None,
+        "impersonator": impersonator,
+        "created_at": timezone.now(),
+    }
+
+
+def _entry_row(values: dict[str, Any]) -> list[Any]:
+    """`values` as query parameters, in `_ENTRY_COLUMNS` order after `user_id`."""
+    adapt = connection.ops.adapt_datetimefield_value
+
+    def pk(instance: models.Model | None) -> Any:
+        return instance.pk if instance is not None else None
+
+    return [
+        values["amount"],
+        values["reason"],
+        adapt(values["awarded_at"]),
+        values["source"],
+        pk(values["content_type"]),
+        values["content_id"],
+        values["content_label"],
+        pk(values["actor"]),
+        pk(values["impersonator"]),
+        adapt(values["created_at"]),
+    ]
+
+
+def _entry_built(pk: int, user_id: int, values: dict[str, Any]) -> PointsEntry:
+    """The model instance of a ledger row inserted with SQL (for events and callers)."""
+    entry = PointsEntry(pk=pk, user_id=user_id, **values)
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return entry
+
+
+def _entry_append(*, user_id: int, values: dict[str, Any]) -> PointsEntry:
+    """Append one ledger row, unless gamification is off: then ValidationError, nothing
+    written. The on/off check rides in the INSERT (`... WHERE NOT EXISTS (the settings row,
+    turned off)`), so an award costs no read of the settings and no cache can be stale: it
+    sees the setting as its own statement does. No settings row means the defaults (on)."""
+    names = ", ".join(connection.ops.quote_name(column) for column in _ENTRY_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(_ENTRY_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(PointsEntry)} ({names}) SELECT {placeholders} "  # noqa: S608
+            f"WHERE NOT EXISTS (SELECT 1 FROM {_table(GamificationSettings)} WHERE NOT enabled) "
+            "RETURNING id",
+            [user_id, *_entry_row(values)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ValidationError("Gamification is turned off.", code="disabled")
+    return _entry_built(row[0], user_id, values)
+
+
+def _entries_built(pairs: Iterable[tuple[int, int]], values: dict[str, Any]) -> list[PointsEntry]:
+    """Model instances of ledger rows (pk, user_id) just inserted with `values`, for the events
+    and the caller, built the way the ORM builds rows it reads (`Model.from_db`): a tenth of
+    the cost of `PointsEntry(**values)` per row, which counts at 10,000 rows a job."""
+    names = [f.attname for f in PointsEntry._meta.concrete_fields]
+    known = {
+        **values,
+        "content_type_id": getattr(values["content_type"], "pk", None),
+        "actor_id": getattr(values["actor"], "pk", None),
+        "impersonator_id": getattr(values["impersonator"], "pk", None),
+        "award_key": None,
+    }
+    template = [known.get(name) for name in names]
+    at_pk, at_user = names.index("id"), names.index("user_id")
+    entries = []
+    for pk, user_id in pairs:
+        row = template.copy()
+        row[at_pk], row[at_user] = pk, user_id
+        entries.append(PointsEntry.from_db(connection.alias, names, row))
+    return entries
+
+
+def _entries_append(*, user_ids: Sequence[int], values: dict[str, Any]) -> list[PointsEntry]:
+    """The same ledger row for each of `user_ids` (distinct), in their order. PostgreSQL: one
+    INSERT ... SELECT FROM unnest(ids) with the shared values as parameters, so nothing is
+    built per row but the ids; elsewhere `bulk_create`."""
+    if not user_ids:
+        return []
+    if connection.vendor != "postgresql":
+        entries = [PointsEntry(user_id=user_id, **values) for user_id in user_ids]
+        PointsEntry.objects.bulk_create(entries, batch_size=2000)
+        return entries
+    names = ", ".join(connection.ops.quote_name(column) for column in _ENTRY_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {_table(PointsEntry)} ({names})
+            SELECT t.user_id, %s, %s, %s::timestamptz, %s, %s::integer, %s::bigint, %s,
+                %s::bigint, %s::bigint, %s::timestamptz
+            FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(user_id, n)
+            ORDER BY t.n
+            RETURNING id, user_id
+            """,  # noqa: S608 - table names from the models, values as parameters
+            [*_entry_row(values), list(user_ids)],
+        )
+        ids = {user_id: pk for pk, user_id in cursor.fetchall()}
+    return _entries_built(((ids[user_id], user_id) for user_id in user_ids), values)
 
 
 def _after_insert(entries: Sequence[PointsEntry], *, actor: User | None) -> None:
     """For ledger rows just inserted: balances, period summaries and one event per entry."""
     _apply_deltas([(entry.user_id, entry.amount, entry.awarded_at) for entry in entries])
+    shared: dict[tuple[Any, ...], dict[str, Any]] = {}  # a bulk award: one details for all
+
+    def details(entry: PointsEntry) -> dict[str, Any]:
+        key = (entry.amount, entry.reason, entry.source, entry.awarded_at, entry.content_label)
+        if key not in shared:
+            shared[key] = _entry_details(entry)
+        return shared[key]
+
     for sign, kind in ((1, EventKind.POINTS_AWARDED), (-1, EventKind.POINTS_DEDUCTED)):
         chosen = [entry for entry in entries if (entry.amount > 0) == (sign > 0)]
         by_manual: dict[bool, list[PointsEntry]] = defaultdict(list)
@@ -270,7 +504,7 @@ def _after_insert(entries: Sequence[PointsEntry], *, actor: User | None) -> None
                 actor=actor,
                 manual=manual,
                 specs=[
-                    EventSpec(subject=entry.user_id, target=entry, details=_entry_details(entry))
+                    EventSpec(subject=entry.user_id, target=entry, details=details(entry))
                     for entry in group
                 ],
             )
@@ -318,20 +552,19 @@ def points_award(
     source: str = PointsEntry.Source.MANUAL,
     content: models.Model | None = None,
 ) -> PointsEntry:
-    """Add `amount` points to the user's ledger and balance."""
-    gamification_require_enabled()
-    amount = points_validate_amount(amount)
-    entry = PointsEntry(
-        user_id=user.pk,
-        amount=amount,
+    """Add `amount` points to the user's ledger and balance. Three statements and the event:
+    the ledger row (refused while gamification is off), the event, then the balance and the
+    week/month rows in one statement, last, so that the balance row is locked only from there
+    to the commit and awards to one busy user queue for the shortest time."""
+    values = _entry_values(
+        amount=points_validate_amount(amount),
         reason=points_validate_reason(reason),
         awarded_at=points_validate_date(awarded_at),
         source=source,
-        actor=actor if actor is not None and actor.pk else None,
-        impersonator=current_impersonator(),
-        **_content_fields(content),
+        actor=actor,
+        content=content,
     )
-    entry.save()
+    entry = _entry_append(user_id=user.pk, values=values)
     event_record(
         kind=EventKind.POINTS_AWARDED,
         actor=actor,
@@ -340,9 +573,7 @@ def points_award(
         details=_entry_details(entry),
         manual=source == PointsEntry.Source.MANUAL,
     )
-    # Last, so the balance row is locked only from here to the commit: awards to one busy user
-    # queue for the shortest time.
-    _apply_deltas([(user.pk, amount, entry.awarded_at)])
+    _apply_deltas([(user.pk, entry.amount, entry.awarded_at)])
     return entry
 
 
@@ -376,22 +607,18 @@ def points_deduct(
     source: str = PointsEntry.Source.MANUAL,
     content: models.Model | None = None,
 ) -> PointsEntry:
-    """Remove `amount` points; refused when the user has fewer than that."""
-    gamification_require_enabled()
+    """Remove `amount` points; refused when the user has fewer than that. The same three
+    statements as an award; the last checks and changes the balance (see `_balance_take`)."""
     amount = points_validate_amount(amount)
-    reason = points_validate_reason(reason)
-    awarded_at = points_validate_date(awarded_at)
-    entry = PointsEntry(
-        user_id=user.pk,
+    values = _entry_values(
         amount=-amount,
-        reason=reason,
-        awarded_at=awarded_at,
+        reason=points_validate_reason(reason),
+        awarded_at=points_validate_date(awarded_at),
         source=source,
-        actor=actor if actor is not None and actor.pk else None,
-        impersonator=current_impersonator(),
-        **_content_fields(content),
+        actor=actor,
+        content=content,
     )
-    entry.save()
+    entry = _entry_append(user_id=user.pk, values=values)
     event_record(
         kind=EventKind.POINTS_DEDUCTED,
         actor=actor,
@@ -400,19 +627,13 @@ def points_deduct(
         details=_entry_details(entry),
         manual=source == PointsEntry.Source.MANUAL,
     )
-    # Check and change in one statement: the UPDATE locks the row and PostgreSQL re-checks
-    # `points >= amount` on the newest version after waiting, so two removals cannot both pass.
     # Refused: raise, and the transaction takes the ledger row and the event back with it.
-    removed = PointsBalance.objects.filter(user_id=user.pk, points__gte=amount).update(
-        points=F("points") - amount, updated_at=timezone.now()
-    )
-    if not removed:
+    if not _balance_take(user_id=user.pk, amount=amount, awarded_at=entry.awarded_at):
         balance = PointsBalance.objects.filter(user_id=user.pk).values_list("points", flat=True)
         raise ValidationError(
             f"{user} has {balance.first() or 0:,} points; you cannot remove {amount:,}.",
             code="insufficient",
         )
-    _apply_deltas([(user.pk, -amount, awarded_at)], balances=False)
     return entry
 
 
@@ -427,28 +648,19 @@ def points_award_bulk(
     source: str = PointsEntry.Source.MANUAL,
     content: models.Model | None = None,
 ) -> list[PointsEntry]:
-    """The same award to many users with set-based writes (one chunk of a bulk job)."""
+    """The same award to many users with set-based writes (one chunk of a bulk job): one
+    statement for the ledger rows, one for the balances and period rows, then the events."""
     gamification_require_enabled()
-    amount = points_validate_amount(amount)
-    reason = points_validate_reason(reason)
-    awarded_at = points_validate_date(awarded_at)
-    content_fields = _content_fields(content)
-    real_actor = actor if actor is not None and actor.pk else None
-    impersonator = current_impersonator()
-    entries = [
-        PointsEntry(
-            user_id=user_id,
-            amount=amount,
-            reason=reason,
-            awarded_at=awarded_at,
-            source=source,
-            actor=real_actor,
-            impersonator=impersonator,
-            **content_fields,
-        )
-        for user_id in dict.fromkeys(user_ids)
-    ]
-    _record_entries(entries, actor=actor)
+    values = _entry_values(
+        amount=points_validate_amount(amount),
+        reason=points_validate_reason(reason),
+        awarded_at=points_validate_date(awarded_at),
+        source=source,
+        actor=actor,
+        content=content,
+    )
+    entries = _entries_append(user_ids=list(dict.fromkeys(user_ids)), values=values)
+    _after_insert(entries, actor=actor)
     return entries
 
 
@@ -470,29 +682,25 @@ def points_deduct_bulk(
     """Remove points from many users; those with fewer points than `amount` are refused."""
     gamification_require_enabled()
     amount = points_validate_amount(amount)
-    reason = points_validate_reason(reason)
-    awarded_at = points_validate_date(awarded_at)
+    values = _entry_values(
+        amount=-amount,
+        reason=points_validate_reason(reason),
+        awarded_at=points_validate_date(awarded_at),
+        source=PointsEntry.Source.MANUAL,
+        actor=actor,
+        content=None,
+    )
     balances = _lock_balances(user_ids)
     outcome = DeductOutcome()
-    real_actor = actor if actor is not None and actor.pk else None
-    impersonator = current_impersonator()
+    allowed = []
     for user_id in dict.fromkeys(user_ids):
         balance = balances.get(user_id, 0)
         if amount > balance:
             outcome.refused[user_id] = f"Has {balance:,} points; cannot remove {amount:,}."
-            continue
-        outcome.entries.append(
-            PointsEntry(
-                user_id=user_id,
-                amount=-amount,
-                reason=reason,
-                awarded_at=awarded_at,
-                source=PointsEntry.Source.MANUAL,
-                actor=real_actor,
-                impersonator=impersonator,
-            )
-        )
-    _record_entries(outcome.entries, actor=actor)
+        else:
+            allowed.append(user_id)
+    outcome.entries = _entries_append(user_ids=allowed, values=values)
+    _after_insert(outcome.entries, actor=actor)
     return outcome
 
 

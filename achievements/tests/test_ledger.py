@@ -148,6 +148,75 @@ def test_nothing_is_awarded_while_gamification_is_off(admin_user: User, learner_
     assert _snapshot() == (0, 0, 0, 0)
 
 
+def test_nothing_is_removed_while_gamification_is_off(admin_user: User, learner_user: User) -> None:
+    points_award(user=learner_user, amount=5, reason="On", actor=admin_user)
+    GamificationSettings.objects.update_or_create(pk=1, defaults={"enabled": False})
+    before = _snapshot()
+    with pytest.raises(ValidationError, match="turned off"):
+        points_deduct(user=learner_user, amount=5, reason="Off", actor=admin_user)
+    assert _snapshot() == before
+
+
+def test_an_award_is_three_statements_and_its_event(
+    admin_user: User, learner_user: User, django_assert_num_queries: Any
+) -> None:
+    """The ledger row (which also checks that gamification is on), the event (with its
+    savepoint: three), the balance and both period rows (one statement); plus the savepoint the
+    service opens inside the test's transaction (two). No read of the settings."""
+    points_award(user=learner_user, amount=1, reason="Warm the content-type cache", actor=None)
+    with django_assert_num_queries(7):
+        points_award(user=learner_user, amount=5, reason="Counted", actor=admin_user)
+    assert _balance(learner_user) == 6 == _ledger_sum(learner_user)
+
+
+def test_a_removal_is_three_statements_and_its_event(
+    admin_user: User, learner_user: User, django_assert_num_queries: Any
+) -> None:
+    """As an award: the check and change of the balance and the period rows are one."""
+    points_award(user=learner_user, amount=10, reason="Start", actor=admin_user)
+    with django_assert_num_queries(7):
+        points_deduct(user=learner_user, amount=4, reason="Counted", actor=admin_user)
+    assert _balance(learner_user) == 6 == _ledger_sum(learner_user)
+    assert sorted(PeriodPoints.objects.values_list("period", "points")) == [
+        ("month", 6),
+        ("week", 6),
+    ]
+
+
+def test_bulk_award_adds_to_each_users_week_and_month(admin_user: User) -> None:
+    users = UserFactory.create_batch(3)
+    points_award(user=users[0], amount=4, reason="Earlier", actor=admin_user)
+    points_award_bulk(user_ids=[u.pk for u in users], amount=10, reason="Quiz", actor=admin_user)
+    now = period_starts(timezone.now())
+    rows = {
+        (row.user_id, row.period, row.starts_on): row.points for row in PeriodPoints.objects.all()
+    }
+    assert rows == {
+        (user.pk, period, now[period]): 14 if user == users[0] else 10
+        for user in users
+        for period in ("week", "month")
+    }
+
+
+def test_deltas_on_several_dates_each_reach_their_own_week_and_month(
+    learner_user: User,
+) -> None:
+    from achievements.services import _apply_deltas
+
+    old = timezone.make_aware(datetime(2022, 1, 20, 10, 12))
+    now = timezone.now()
+    _apply_deltas([(learner_user.pk, 200, old), (learner_user.pk, 7, now)])
+    rows = {(row.period, row.starts_on): row.points for row in PeriodPoints.objects.all()}
+    then, this = period_starts(old), period_starts(now)
+    assert rows == {
+        ("week", then["week"]): 200,
+        ("month", then["month"]): 200,
+        ("week", this["week"]): 7,
+        ("month", this["month"]): 7,
+    }
+    assert _balance(learner_user) == 207
+
+
 def test_period_summaries_follow_the_date_the_points_count_for(
     admin_user: User, learner_user: User
 ) -> None:
