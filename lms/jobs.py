@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from lms.context import acting_impersonator, current_impersonator
@@ -291,9 +291,12 @@ def _job_fail(job_id: int, exc: BaseException) -> None:
 
 def _chunk_run_once(job_id: int, index: int, handler: ChunkHandler) -> bool:
     with transaction.atomic():
+        # Only the chunk's row: a join here would lock the job row for the whole chunk and
+        # make parallel chunks take turns.
         chunk = (
-            BackgroundJobChunk.objects.select_for_update()
+            BackgroundJobChunk.objects.select_for_update(of=("self",))
             .filter(job_id=job_id, index=index)
+            .order_by()
             .first()
         )
         # The big item list stays in the database: each chunk carries its own ids.
@@ -306,8 +309,17 @@ def _chunk_run_once(job_id: int, index: int, handler: ChunkHandler) -> bool:
         outcome = handler(job, item_ids)
         chunk.finished_at = timezone.now()
         chunk.save(update_fields=["finished_at"])
+        _constraints_check_now()
         _job_fold(job_id, len(item_ids), outcome)
     return True
+
+
+def _constraints_check_now() -> None:
+    """Run the chunk's deferred foreign-key checks now (seconds for 100,000 rows) rather than at
+    COMMIT, while no other chunk waits for the job row lock taken next."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _job_fold(job_id: int, items: int, outcome: ChunkOutcome) -> None:

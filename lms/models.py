@@ -134,7 +134,9 @@ class BackgroundJobChunk(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["job", "index"]
+        # By the column, not `job`: ordering by the relation would join the job (and sort by
+        # its ordering), and `select_for_update()` would then lock the job row as well.
+        ordering = ["job_id", "index"]
         constraints = [
             models.UniqueConstraint(fields=["job", "index"], name="job_chunk_unique"),
         ]

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='lms.backgroundjob')),
             ],
             options={
-                'ordering': ['job', 'index'],
+                'ordering': ['job_id', 'index'],
                 'constraints': [models.UniqueConstraint(fields=('job', 'index'), name='job_chunk_unique')],
             },
         ),
