@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.mail.message import EmailMessage
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -179,27 +180,52 @@ def awards_apply(
     manual: bool,
     keep_valid: bool = False,
 ) -> AwardOutcome:
-    """Award in bulk, set-based. Call inside a transaction: it locks the certification's row
-    (awarders of one certification take turns) and the current awards it replaces. `actor=None` is the system (automatic awards): no scope check.
-    A request whose `source_key` matches the user's current award is a replay and is skipped;
-    with `keep_valid`, a user whose current award is still active is skipped too (automatic
-    awards do not renew what has not started expiring)."""
-    outcome = AwardOutcome()
+    """Award in bulk, set-based. Call inside a transaction. `actor=None` is the system
+    (automatic awards): no scope check. A request whose `source_key` matches the user's current
+    award is a replay and is skipped; with `keep_valid`, a user whose current award is still
+    active is skipped too (automatic awards do not renew what has not started expiring).
+
+    Concurrency: the current awards it replaces are locked (pk order). Two awarders of the
+    same certification and different people (the chunks of one bulk job, on two workers) run
+    side by side. When two awarders give the same person a first award at once, the partial
+    unique index stops the second; it then rolls back to its savepoint, takes the
+    certification's row lock (awarders of the certification take turns) and decides again,
+    now seeing the other's award."""
     by_user: dict[int, AwardRequest] = {}
     for request in requests:
         by_user.setdefault(int(request.user_id), request)
     if not by_user:
-        return outcome
+        return AwardOutcome()
+    for attempt in range(AWARD_ATTEMPTS):
+        if attempt == 1:
+            # FOR NO KEY UPDATE, outside the savepoint so that it holds: edits of the
+            # certification are unaffected by the awards' foreign keys (FOR KEY SHARE).
+            list(
+                Certification.objects.select_for_update(no_key=True)
+                .filter(pk=certification.pk)
+                .values_list("pk", flat=True)
+            )
+        try:
+            with transaction.atomic():
+                return _awards_write(certification, by_user, actor, manual, keep_valid)
+        except (IntegrityError, psycopg.errors.UniqueViolation) as exc:
+            if "certification_award_one_current" not in str(exc) or attempt + 1 == AWARD_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+AWARD_ATTEMPTS = 4
+
+
+def _awards_write(
+    certification: Certification,
+    by_user: dict[int, AwardRequest],
+    actor: User | None,
+    manual: bool,
+    keep_valid: bool,
+) -> AwardOutcome:
+    outcome = AwardOutcome()
     ids = list(by_user)
-    # Awarders of one certification take turns (FOR NO KEY UPDATE on its row): two admins or a
-    # job and a course completion awarding the same user at once would otherwise both insert a
-    # current award and one would die on the unique constraint. Edits of the row are unaffected
-    # by the awards' foreign keys (they take FOR KEY SHARE).
-    list(
-        Certification.objects.select_for_update(no_key=True)
-        .filter(pk=certification.pk)
-        .values_list("pk", flat=True)
-    )
     people = users_visible_to(actor) if actor is not None else User.objects.all()
     known = set(people.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
     for user_id in ids:
