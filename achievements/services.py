@@ -206,21 +206,42 @@ def _upsert_postgresql(totals: _Totals) -> None:
             [key[2] for key in keys],
             [totals.per_period[key] for key in keys],
         ]
+    new_rows = f"""
+        INSERT INTO {balances} AS b (user_id, points, is_active, updated_at)
+        SELECT delta.user_id, delta.points,
+            (SELECT u.is_active FROM {_table(User)} u WHERE u.id = delta.user_id), %s
+        FROM delta
+        {{only_missing}}
+        ORDER BY delta.user_id
+        ON CONFLICT (user_id) DO UPDATE
+        SET points = b.points + EXCLUDED.points, updated_at = EXCLUDED.updated_at
+        RETURNING b.user_id, b.is_active
+    """  # noqa: S608
+    if len(user_ids) > 1:
+        balance = f"balance AS ({new_rows.format(only_missing='')})"
+    else:
+        # One user: UPDATE first, INSERT only when there is no row. Many clients awarding one
+        # user at once queue on the row lock in turn; INSERT ... ON CONFLICT would instead make
+        # every one of them wait on each committing writer's unique-index entry, and wake them
+        # all at each commit.
+        balance = f"""
+            changed AS (
+                UPDATE {balances} AS b SET points = b.points + %s, updated_at = %s
+                WHERE b.user_id = %s
+                RETURNING b.user_id, b.is_active
+            ), added AS (
+                {new_rows.format(only_missing="WHERE NOT EXISTS (SELECT FROM changed)")}
+            ), balance AS (
+                SELECT * FROM changed UNION ALL SELECT * FROM added
+            )
+        """  # noqa: S608
+        params[2:2] = [params[1][0], params[2], user_ids[0]]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH delta AS (
                 SELECT * FROM unnest(%s::bigint[], %s::integer[]) AS t(user_id, points)
-            ), balance AS (
-                INSERT INTO {balances} AS b (user_id, points, is_active, updated_at)
-                SELECT delta.user_id, delta.points,
-                    (SELECT u.is_active FROM {_table(User)} u WHERE u.id = delta.user_id), %s
-                FROM delta
-                ORDER BY delta.user_id
-                ON CONFLICT (user_id) DO UPDATE
-                SET points = b.points + EXCLUDED.points, updated_at = EXCLUDED.updated_at
-                RETURNING b.user_id, b.is_active
-            )
+            ), {balance}
             INSERT INTO {periods} AS p (user_id, period, starts_on, points, is_active)
             {rows}
             ON CONFLICT (user_id, period, starts_on) DO UPDATE

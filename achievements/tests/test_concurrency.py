@@ -119,3 +119,29 @@ def test_two_admins_granting_the_same_badge_at_once_both_count(
     )
     assert errors == []
     assert UserBadge.objects.get(user=learner_user, badge=badge).quantity == 8
+
+
+def test_bulk_awards_in_any_order_and_single_awards_at_once_never_deadlock(
+    requires_postgres: None, transactional_db: None, admin_user: User
+) -> None:
+    """Every writer locks balance rows in user order, then period rows: bulk awards naming
+    the same users in different orders, and awards to one of them, all go through."""
+    import random
+
+    from achievements.services import points_award_bulk
+    from users.tests.factories import UserFactory
+
+    users = UserFactory.create_batch(8)
+    ids = [user.pk for user in users]
+    orders = [random.Random(i).sample(ids, len(ids)) for i in range(8)]
+
+    def work(i: int) -> None:
+        if i < len(orders):
+            points_award_bulk(user_ids=orders[i], amount=1, reason=f"Bulk {i}", actor=admin_user)
+        else:
+            points_award(user=users[i % len(users)], amount=1, reason="One", actor=admin_user)
+
+    errors = _in_threads(16, work)
+    assert errors == []
+    for user in users:  # eight bulk awards and one single award each
+        assert PointsBalance.objects.get(user=user).points == _ledger_sum(user) == 9

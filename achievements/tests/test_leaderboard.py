@@ -104,7 +104,7 @@ def test_points_balance_is_none_while_gamification_is_off(
 ) -> None:
     _give(admin_user, {learner_user: 12})
     assert points_balance(user=learner_user) == 12
-    GamificationSettings.objects.filter(pk=1).update(enabled=False)
+    GamificationSettings.objects.update_or_create(pk=1, defaults={"enabled": False})
     assert points_balance(user=learner_user) is None
     GamificationSettings.objects.filter(pk=1).update(enabled=True)
     assert points_balance(user=learner_user) == 12

@@ -143,7 +143,7 @@ def test_with_gamification_off_the_tab_shows_only_certificates(
     admin_user: User, learner_user: User
 ) -> None:
     points_award(user=learner_user, amount=33, reason="Kept", actor=admin_user)
-    GamificationSettings.objects.filter(pk=1).update(enabled=False)
+    GamificationSettings.objects.update_or_create(pk=1, defaults={"enabled": False})
     html = _client(admin_user).get(_tab(learner_user)).content.decode()
     assert "Manage Points" not in html and "Kept" not in html
     assert 'data-testid="certificates"' in html
