@@ -94,27 +94,36 @@ def event_record_bulk(
     Bulk jobs use this so that 100,000 awards are not 100,000 round trips."""
     now = timezone.now()
     real_impersonator = current_impersonator() if impersonator is _UNSET else impersonator
-    type_cache: dict[type[models.Model], ContentType] = {}
+    impersonator_id = real_impersonator.pk if real_impersonator is not None else None
+    actor_id = actor.pk if actor is not None and actor.pk else None
+    kind_name = str(kind)
+    type_ids: dict[type[models.Model], int] = {}
     events = []
     for spec in specs:
-        target_type = None
-        if spec.target is not None:
-            model = type(spec.target)
-            if model not in type_cache:
-                type_cache[model] = ContentType.objects.get_for_model(model)
-            target_type = type_cache[model]
+        target = spec.target
+        if target is None:
+            target_type_id, target_id, target_label = None, None, ""
+        else:
+            model = type(target)
+            if model not in type_ids:
+                type_ids[model] = ContentType.objects.get_for_model(model).pk
+            target_type_id, target_id, target_label = type_ids[model], target.pk, str(target)[:255]
+        # Positional arguments in field order (as Django builds rows read from the database):
+        # several times cheaper than keywords through the foreign-key descriptors, which
+        # matters at 300,000 events a job.
         events.append(
             Event(
-                kind=str(kind),
-                actor=actor if actor is not None and actor.pk else None,
-                impersonator=real_impersonator,
-                subject_id=_subject_id(spec.subject),
-                target_type=target_type,
-                target_id=spec.target.pk if spec.target is not None else None,
-                target_label=str(spec.target)[:255] if spec.target is not None else "",
-                details=spec.details,
-                is_manual=manual,
-                created_at=now,
+                None,
+                kind_name,
+                actor_id,
+                impersonator_id,
+                _subject_id(spec.subject),
+                target_type_id,
+                target_id,
+                target_label,
+                spec.details,
+                manual,
+                now,
             )
         )
     if not events:
@@ -138,6 +147,9 @@ _EVENT_COPY_COLUMNS = (
     "is_manual",
     "created_at",
 )
+
+
+assert tuple(f.attname for f in Event._meta.concrete_fields) == _EVENT_COPY_COLUMNS
 
 
 def _events_insert(events: list[Event]) -> None:
