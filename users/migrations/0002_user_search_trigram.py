@@ -1,11 +1,10 @@
 """One trigram index for the users-list search (benchmark scenario 4; see bench/README.md).
 
-The search matches each term against `users.selectors.user_search_text()`: first name, last
-name, username and e-mail joined by spaces, one `UPPER(...) LIKE` per row instead of four ORed
-ones. On PostgreSQL a GIN index with `gin_trgm_ops` on exactly that expression answers a
-selective search without reading the table (the planner matches the index only when the
-expression is the same, so keep this SQL and `user_search_text()` in step). PostgreSQL only: on
-SQLite (the default development database) this migration does nothing.
+First name, last name, username and e-mail joined by spaces, upper-cased: one `LIKE` per row
+instead of four ORed ones, and a GIN index with `gin_trgm_ops` on that expression answers a
+selective search without reading the table. 0003 replaces this index with a stored column of
+the same expression (see `users.selectors.UserSearchText`). PostgreSQL only: on SQLite (the
+default development database) this migration does nothing.
 
 The per-column indexes of lms/migrations/0003 no longer serve the search."""
 

@@ -134,3 +134,11 @@ def test_filter_selects_list_every_choice_and_keep_the_chosen_ones(
     assert '<option value="">All departments</option>' in page.text
     wrong = client.get(reverse("users:list"), {"department": 0})
     assert "Select a valid choice." in wrong.text
+
+
+def test_search_sees_a_renamed_user_at_once(admin_user: User, learner_user: User) -> None:
+    learner_user.last_name = "Goldsmith"
+    learner_user.save()
+    User.objects.filter(pk=learner_user.pk).update(email="anna.g@example.org")
+    assert set(user_list(actor=admin_user, search="goldsmith anna.g@")) == {learner_user}
+    assert set(user_list(actor=admin_user, search="smith anna@")) == set()
