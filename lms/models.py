@@ -22,14 +22,30 @@ class Event(models.Model):
     """One change to the system: who did it (actor), as whom (the impersonator is the real
     person when an admin is logged in as someone else), to whom (subject), what (kind and
     target), the details, whether an admin did it by hand, and when. Never updated or deleted:
-    reports and badge rules read this history."""
+    reports and badge rules read this history.
+
+    The foreign keys have no database constraint (`db_constraint=False`): a bulk job writes
+    hundreds of thousands of events, and checking each of their three references at commit
+    cost more than writing them. Events are only written by `lms.events` with ids it has just
+    read, and deleting a user still cascades (Django's collector does it). For the same
+    reason no single-column index repeats the leading column of a composite one."""
 
     kind = models.CharField(max_length=64)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     impersonator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -37,8 +53,17 @@ class Event(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="events",
+        db_constraint=False,
+        db_index=False,  # the (subject, -created_at) index serves it
     )
-    target_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    target_type = models.ForeignKey(
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,  # the (target_type, target_id) index serves it
+    )
     target_id = models.BigIntegerField(null=True, blank=True)
     target_label = models.CharField(max_length=255, blank=True)
     details = models.JSONField(default=dict, blank=True)

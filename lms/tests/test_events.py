@@ -7,7 +7,7 @@ from django.db import transaction
 
 from lms import events as events_module
 from lms.context import acting_impersonator
-from lms.event_kinds import SUBSCRIBERS
+from lms.event_kinds import SUBSCRIBERS, EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
 from lms.models import Event
 from users.models import User
@@ -97,3 +97,18 @@ def test_a_failing_subscriber_rolls_back_the_whole_change(subscribed, admin_user
     subject.refresh_from_db()
     assert subject.phone == "111"
     assert not Event.objects.filter(kind=TEST_KIND).exists()
+
+
+@pytest.mark.django_db
+def test_deleting_a_user_still_removes_their_events_and_forgets_them_as_actor(
+    admin_user: User,
+) -> None:
+    """The event log's references have no database constraint (bulk writes); Django's
+    collector keeps the on_delete rules."""
+    learner = UserFactory()
+    event_record(kind=EventKind.USER_UPDATED, actor=admin_user, subject=learner)
+    by_learner = event_record(kind=EventKind.USER_UPDATED, actor=learner, subject=admin_user)
+    learner.delete()
+    assert not Event.objects.filter(subject_id=learner.pk).exists()
+    by_learner.refresh_from_db()
+    assert by_learner.actor_id is None and by_learner.subject_id == admin_user.pk
