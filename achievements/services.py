@@ -3,7 +3,11 @@
 The ledger, the balance and the period summaries change together: the ledger gets new rows,
 the balance and the week/month summaries get `points = points + n` (an UPDATE, or on
 PostgreSQL an INSERT ... ON CONFLICT DO UPDATE; never read-modify-write), all in the caller's
-transaction. Removing points checks and changes the balance in one conditional UPDATE
+transaction. On PostgreSQL the balances and period rows of one award, bulk or single, are one
+statement, and a single award or removal is three statements besides its event (the ledger
+row, which also refuses while gamification is off, the event, the balance and period rows,
+last, so the busy balance row is locked only until the commit).
+Removing points checks and changes the balance in one conditional UPDATE
 (`... WHERE points >= n`); bulk removal locks the rows (`select_for_update`, in pk order) and
 then checks them. Either way two removals cannot both pass the check. Automatic awards (per
 module, course, content item, badge) and rule badges are unique per user, inserted with
