@@ -91,8 +91,15 @@ def job_handler(
     return register
 
 
-def _chunk_size(kind: str) -> int:
+# A job is cut into at least this many chunks (when it has enough items), so that every worker
+# process has work until near the end instead of one finishing the last big chunk alone.
+MIN_CHUNKS = 8
+MIN_CHUNK_SIZE = 100
+
+
+def _chunk_size(kind: str, total: int) -> int:
     size = max(1, settings.MERIT_JOB_CHUNK_SIZE)
+    size = min(size, max(MIN_CHUNK_SIZE, -(-total // MIN_CHUNKS)))
     cap = JOB_KIND_OPTIONS.get(kind, JobKindOptions()).max_chunk_size
     return min(size, cap) if cap else size
 
@@ -167,7 +174,7 @@ def job_create(
 
 
 def _chunks_create(job: BackgroundJob, item_ids: Sequence[int]) -> None:
-    size = _chunk_size(job.kind)
+    size = _chunk_size(job.kind, len(item_ids))
     BackgroundJobChunk.objects.bulk_create(
         BackgroundJobChunk(job=job, index=index, item_ids=list(item_ids[start : start + size]))
         for index, start in enumerate(range(0, len(item_ids), size))

@@ -242,3 +242,22 @@ def test_real_workers_run_a_parallel_job_chunk_by_chunk(
     assert (job.cursor, job.done, job.summary) == (130, 130, {"changed": 130})
     assert not BackgroundJobChunk.objects.filter(job=job, finished_at__isnull=True).exists()
     assert _disable_events(ids) == 130
+
+
+@pytest.mark.django_db
+@override_settings(MERIT_JOB_CHUNK_SIZE=2000)
+@pytest.mark.parametrize(
+    ("total", "sizes"),
+    [
+        (1000, [125] * 8),  # cut in 8 so that both worker processes stay busy to the end
+        (250, [100, 100, 50]),  # but no chunk under 100 items
+        (40_000, [2000] * 20),  # and none over the setting
+    ],
+)
+def test_jobs_are_cut_into_enough_chunks_for_every_worker(
+    admin_user: User, total: int, sizes: list[int]
+) -> None:
+    job = job_create(
+        kind="tests.items", label="Items", item_ids=list(range(total)), actor=admin_user
+    )
+    assert [len(ids) for ids in job.chunks.values_list("item_ids", flat=True)] == sizes
