@@ -158,11 +158,14 @@ def test_nothing_is_removed_while_gamification_is_off(admin_user: User, learner_
 
 
 def test_an_award_is_three_statements_and_its_event(
-    admin_user: User, learner_user: User, django_assert_num_queries: Any
+    requires_postgres: None,
+    admin_user: User,
+    learner_user: User,
+    django_assert_num_queries: Any,
 ) -> None:
-    """The ledger row (which also checks that gamification is on), the event (with its
-    savepoint: three), the balance and both period rows (one statement); plus the savepoint the
-    service opens inside the test's transaction (two). No read of the settings."""
+    """On PostgreSQL: the ledger row (which also checks that gamification is on), the event
+    (with its savepoint: three), the balance and both period rows (one statement); plus the
+    savepoint the service opens inside the test's transaction (two). No read of the settings."""
     points_award(user=learner_user, amount=1, reason="Warm the content-type cache", actor=None)
     with django_assert_num_queries(7):
         points_award(user=learner_user, amount=5, reason="Counted", actor=admin_user)
@@ -170,7 +173,10 @@ def test_an_award_is_three_statements_and_its_event(
 
 
 def test_a_removal_is_three_statements_and_its_event(
-    admin_user: User, learner_user: User, django_assert_num_queries: Any
+    requires_postgres: None,
+    admin_user: User,
+    learner_user: User,
+    django_assert_num_queries: Any,
 ) -> None:
     """As an award: the check and change of the balance and the period rows are one."""
     points_award(user=learner_user, amount=10, reason="Start", actor=admin_user)
