@@ -491,14 +491,19 @@ class ExamAttemptForgiveView(UserRecordMixin, View):
 class UserEngagementView(UserRecordMixin, TemplateView):
     record_tab = "engagement"
     template_name = "progress/user_engagement.html"
+    enrollments_per_page = 25
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        enrollments = list(selectors.enrollments_with_progress(user=self.subject))
+        page = Paginator(
+            selectors.enrollments_with_progress(user=self.subject), self.enrollments_per_page
+        ).get_page(self.request.GET.get("page"))
+        enrollments = list(page)
         for e in enrollments:
             e.percent = selectors.percent(e.required_done, e.required_total)  # type: ignore[attr-defined]
         context["enrollments"] = enrollments
-        context["total_seconds"] = sum(e.seconds for e in enrollments)  # type: ignore[attr-defined]
+        context["page_obj"] = page
+        context["total_seconds"] = selectors.enrolled_courses_seconds(user=self.subject)
         context["log"] = list(selectors.progress_events_for(user=self.subject))
         return context
 

@@ -1,5 +1,5 @@
-"""The Progress and Access tabs of a learner in many courses (benchmark scenario 5: 200
-enrollments): both show one page of courses, in queries that do not grow with the courses."""
+"""The Progress, Access and Engagement tabs of a learner in many courses (benchmark scenario
+5: 200 enrollments): each shows one page of courses, in queries that do not grow with them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from progress.models import Activity, Course
-from progress.services import progress_mark_complete
+from progress.services import activity_time_record, progress_mark_complete
 from progress.tests.factories import course_with, enroll
 from users.models import User
 
@@ -93,7 +93,29 @@ def test_adding_a_course_the_user_already_has_keeps_the_services_message(
     assert "already has access" in response.text
 
 
-@pytest.mark.parametrize("name", ["progress:user_progress", "progress:user_access"])
+def test_engagement_tab_pages_the_courses_and_totals_all_their_time(
+    admin_user: User, learner_user: User
+) -> None:
+    courses = _courses(learner_user, admin_user, 27)
+    for course in courses:
+        activity = Activity.objects.filter(module__course=course).order_by("pk").first()
+        assert activity is not None
+        activity_time_record(user=learner_user, activity=activity, seconds=60)
+    dropped, _ = course_with(K.LESSON, title="Left")
+    activity_time_record(
+        user=learner_user, activity=dropped.modules.get().activities.get(), seconds=60
+    )
+    client = _client(admin_user)
+    url = reverse("progress:user_engagement", args=[learner_user.pk])
+    first = client.get(url)
+    assert [e.course for e in first.context["enrollments"]] == courses[:25]
+    assert first.context["total_seconds"] == 27 * 60  # not the course they are not enrolled in
+    assert [e.course for e in client.get(url, {"page": 2}).context["enrollments"]] == courses[25:]
+
+
+@pytest.mark.parametrize(
+    "name", ["progress:user_progress", "progress:user_access", "progress:user_engagement"]
+)
 def test_tab_queries_do_not_grow_with_enrollments(
     name: str,
     admin_user: User,
