@@ -5,6 +5,9 @@ Learner groups ("free sets of users") are `UserGroup`, held in `User.user_groups
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -112,3 +115,23 @@ class User(AbstractUser):
     @property
     def initials(self) -> str:
         return ((self.first_name[:1] + self.last_name[:1]) or self.username[:2]).upper()
+
+
+class UserSelection(models.Model):
+    """Users picked in the users list (often "all matching"), kept on the server for another
+    app's bulk page: the page and its form carry `?selection=<token>` instead of one
+    `user_ids` field per user: Django answers 400 to a request of more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) fields, and to a redirect longer than 16,384
+    characters (about 1,100 ids). Only its creator may read it
+    (`users.selectors.selected_user_ids`); it is kept for `max_age` and deleted when a newer
+    selection is made (`users.services.user_selection_create`)."""
+
+    max_age: ClassVar[timedelta] = timedelta(days=1)
+
+    token = models.CharField(max_length=43, unique=True, editable=False)
+    created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    user_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{len(self.user_ids)} users selected by {self.created_by_id}"

@@ -22,8 +22,10 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber, Upper
+from django.http import QueryDict
+from django.utils import timezone
 
-from users.models import Department, User, UserGroup
+from users.models import Department, User, UserGroup, UserSelection
 from users.roles import ROLE_RANK, Role, user_admin_role
 
 
@@ -259,3 +261,30 @@ def departments_tree() -> list[Department]:
 
 def user_groups_with_counts() -> QuerySet[UserGroup]:
     return UserGroup.objects.annotate(member_count=Count("members")).order_by("name")
+
+
+def user_selection_ids(*, actor: User, token: str) -> list[int]:
+    """The user ids of the actor's own selection `token` (see `UserSelection`); an empty list
+    for someone else's token, an unknown one or one older than `UserSelection.max_age`. The
+    ids are as they were picked: callers still scope them with `users_resolve_selection`."""
+    if not token:
+        return []
+    ids = (
+        UserSelection.objects.filter(
+            token=token,
+            created_by=actor,
+            created_at__gte=timezone.now() - UserSelection.max_age,
+        )
+        .values_list("user_ids", flat=True)
+        .first()
+    )
+    return [int(pk) for pk in ids or []]
+
+
+def selected_user_ids(*, actor: User, source: QueryDict) -> list[int]:
+    """The users a bulk page was sent (GET) or posts back (POST): the actor's selection named
+    by `selection=<token>` when there is one, otherwise the repeated `user_ids` fields."""
+    token = source.get("selection", "")
+    if token:
+        return user_selection_ids(actor=actor, token=token)
+    return [int(pk) for pk in source.getlist("user_ids") if str(pk).isdigit()]

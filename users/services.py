@@ -3,6 +3,7 @@ its event(s); views, tasks, commands and (later) the API all come through here."
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -27,7 +28,7 @@ from django.utils.text import slugify
 
 from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
-from users.models import CustomField, Department, User, UserGroup
+from users.models import CustomField, Department, User, UserGroup, UserSelection
 from users.roles import Role
 
 
@@ -636,3 +637,17 @@ def user_add(
     if send_invite:
         user_invite_send(user=user, actor=actor)
     return user
+
+
+@transaction.atomic
+def user_selection_create(*, actor: User, user_ids: Iterable[int]) -> UserSelection:
+    """Keep `user_ids` (deduplicated, in order) on the server under a new unguessable token,
+    for the actor's next bulk page (see `UserSelection`), and delete selections older than
+    `UserSelection.max_age`. It changes nothing about anyone, so it records no event: the bulk
+    action done with it does."""
+    UserSelection.objects.filter(created_at__lt=timezone.now() - UserSelection.max_age).delete()
+    return UserSelection.objects.create(
+        token=secrets.token_urlsafe(16),
+        created_by=actor,
+        user_ids=list(dict.fromkeys(int(pk) for pk in user_ids)),
+    )
