@@ -16,7 +16,7 @@ from certifications.certificates import CertificateRenderError, design_check
 from certifications.models import Certification, CertificationAward
 from progress.models import Course, ExternalTraining, LearningPlan
 from users.models import Department, User, UserGroup
-from users.selectors import departments_visible_to, users_visible_to
+from users.selectors import departments_visible_to, user_selection_ids, users_visible_to
 
 Association = CertificationAward.Association
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -99,12 +99,15 @@ def _parse_logins(text: str) -> list[str]:
 
 
 class AwardSelectionForm(forms.Form):
-    """Step 1 of Award Users: which certification, and users, groups and branches."""
+    """Step 1 of Award Users: which certification, and users, groups and branches. Users
+    picked in the users list come as `user_ids`, or over 100 as the token of their
+    `UserSelection` (`selection`), which step 2 reads again like a group."""
 
     certification = forms.ModelChoiceField(queryset=Certification.objects.none())
     user_ids = forms.TypedMultipleChoiceField(
         required=False, coerce=int, widget=forms.MultipleHiddenInput
     )
+    selection = forms.CharField(required=False, widget=forms.HiddenInput)
     logins = forms.CharField(
         required=False,
         label="Users",
@@ -140,6 +143,7 @@ class AwardSelectionForm(forms.Form):
         self.helper.layout = Layout(
             "certification",
             "user_ids",
+            "selection",
             "logins",
             Div(
                 Div("groups", css_class="col-md-6"),
@@ -157,6 +161,12 @@ class AwardSelectionForm(forms.Form):
                 "Some selected users do not exist or are outside your departments."
             )
         return ids
+
+    def clean_selection(self) -> str:
+        """The token of the actor's own selection; someone else's, an unknown or an expired
+        one selects nobody (so an otherwise empty form asks for users, as usual)."""
+        token = self.cleaned_data.get("selection") or ""
+        return token if user_selection_ids(actor=self.actor, token=token) else ""
 
     def clean_logins(self) -> list[int]:
         logins = _parse_logins(self.cleaned_data.get("logins") or "")
@@ -182,6 +192,7 @@ class AwardSelectionForm(forms.Form):
         data = super().clean() or {}
         if not self.errors and not (
             data.get("user_ids")
+            or data.get("selection")
             or data.get("logins")
             or data.get("groups")
             or data.get("departments")
@@ -189,11 +200,14 @@ class AwardSelectionForm(forms.Form):
             raise ValidationError("Choose at least one user, group or branch.")
         return data
 
-    def selection(self) -> dict[str, Any]:
+    def wizard_selection(self) -> dict[str, Any]:
+        """What step 2 reads from the session. A selection from the users list stays a token
+        (step 2 reads its ids again): thousands of ids would ride in every request's session."""
         data = self.cleaned_data
         return {
             "certification_id": data["certification"].pk,
             "user_ids": sorted({*data["user_ids"], *data["logins"]}),
+            "selection": data["selection"],
             "group_ids": [g.pk for g in data["groups"]],
             "department_ids": [d.pk for d in data["departments"]],
         }

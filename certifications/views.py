@@ -59,7 +59,7 @@ from lms.views import AdminRequiredMixin
 from users.models import User
 from users.permissions import can_manage_users
 from users.roles import is_super_admin
-from users.selectors import users_resolve_selection
+from users.selectors import selected_user_ids, user_selection_ids, users_resolve_selection
 from users.views.mixins import UserRecordMixin
 
 SESSION_SELECTION = "certifications_award_selection"
@@ -330,7 +330,8 @@ class AwardsZipView(AdminRequiredMixin, View):
 
 class AwardUsersView(AdminRequiredMixin, FormView):
     """Step 1: the certification and who (users, groups, branches). Reached from the users
-    list's bulk bar as a GET with repeated `user_ids`, which pre-selects those users."""
+    list's bulk bar as a GET with repeated `user_ids`, or over 100 users one `selection`
+    token (see `selected_user_ids`), which pre-selects those users."""
 
     template_name = "certifications/award_users.html"
     form_class = AwardSelectionForm
@@ -339,8 +340,10 @@ class AwardUsersView(AdminRequiredMixin, FormView):
         kwargs = super().get_form_kwargs()
         kwargs["actor"] = self.request.user
         if self.request.method == "GET":
-            ids = [int(x) for x in self.request.GET.getlist("user_ids") if x.isdigit()]
-            initial: dict[str, Any] = {"user_ids": ids}
+            token = self.request.GET.get("selection", "")
+            raw_ids = [] if token else self.request.GET.getlist("user_ids")
+            ids = [int(x) for x in raw_ids if x.isdigit()]
+            initial: dict[str, Any] = {"user_ids": ids, "selection": token}
             certification_id = self.request.GET.get("certification")
             if certification_id and certification_id.isdigit():
                 initial["certification"] = int(certification_id)
@@ -350,17 +353,18 @@ class AwardUsersView(AdminRequiredMixin, FormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         form = context["form"]
-        ids = form.initial.get("user_ids") or []
-        if form.is_bound:
-            ids = [int(x) for x in form.data.getlist("user_ids") if str(x).isdigit()]
+        actor: User = self.request.user  # type: ignore[assignment]
+        ids = selected_user_ids(
+            actor=actor, source=form.data if form.is_bound else self.request.GET
+        )
         context["preselected"] = list(
-            users_resolve_selection(actor=self.request.user, user_ids=ids, include_disabled=True)  # type: ignore[arg-type]
-        )[:200]
+            users_resolve_selection(actor=actor, user_ids=ids, include_disabled=True)[:200]
+        )
         context["preselected_count"] = len(ids)
         return context
 
     def form_valid(self, form: AwardSelectionForm) -> HttpResponse:
-        self.request.session[SESSION_SELECTION] = form.selection()
+        self.request.session[SESSION_SELECTION] = form.wizard_selection()
         return redirect("certifications:award_users_confirm")
 
 
@@ -378,9 +382,12 @@ class AwardUsersConfirmView(AdminRequiredMixin, FormView):
             messages.info(request, "Choose a certification and the users first.")
             return redirect("certifications:award_users")
         self.certification = get_object_or_404(Certification, pk=selection["certification_id"])
+        actor: User = request.user  # type: ignore[assignment]
+        # Over 100 users from the users list, step 1 kept their selection's token, not the ids.
+        picked = user_selection_ids(actor=actor, token=selection.get("selection", ""))
         self.users = users_resolve_selection(
-            actor=request.user,  # type: ignore[arg-type]
-            user_ids=selection["user_ids"],
+            actor=actor,
+            user_ids=[*selection["user_ids"], *picked],
             group_ids=selection["group_ids"],
             department_ids=selection["department_ids"],
         )

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -47,7 +47,8 @@ from progress.services import (
     progress_mark_complete,
     progress_reset,
 )
-from users.selectors import users_resolve_selection
+from users.models import User
+from users.selectors import selected_user_ids, users_resolve_selection
 from users.views.mixins import UserRecordMixin
 
 # --- the catalog (admins) ----------------------------------------------------------------------
@@ -202,21 +203,29 @@ class UserProgressResetView(UserProgressChangeView):
     mode = "reset"
 
 
+def _bulk_source(request: HttpRequest) -> QueryDict:
+    """Where a bulk page from the users list finds its users (`user_ids` or `selection`, see
+    `selected_user_ids`): the query string of its GET, the fields of its POST."""
+    return request.POST if request.method == "POST" else request.GET
+
+
 class BulkProgressView(_ProgressChangeMixin, AdminRequiredMixin, TemplateView):
-    """From the users list: GET with repeated `user_ids` shows the form, POST does the work
-    (inline up to the threshold, a background job above it)."""
+    """From the users list: GET with repeated `user_ids` (or one `selection` token, over 100
+    users) shows the form, POST does the work (inline up to the threshold, a background job
+    above it)."""
 
     template_name = "progress/bulk_progress.html"
 
     def selected_users(self) -> Any:
-        source = self.request.POST if self.request.method == "POST" else self.request.GET
-        ids = [int(v) for v in source.getlist("user_ids") if str(v).isdigit()]
-        return users_resolve_selection(actor=self.request.user, user_ids=ids)  # type: ignore[arg-type]
+        actor: User = self.request.user  # type: ignore[assignment]
+        ids = selected_user_ids(actor=actor, source=_bulk_source(self.request))
+        return users_resolve_selection(actor=actor, user_ids=ids)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         users = self.selected_users()
         context.update(self.forms_context(kwargs.get("form")))
+        context["selection"] = _bulk_source(self.request).get("selection", "")
         context["user_ids"] = list(users.values_list("pk", flat=True))
         context["preview"] = list(users[:12])
         context["user_count"] = len(context["user_ids"])
@@ -305,15 +314,15 @@ def _enroll_run(request: HttpRequest, form: EnrollForm, ids: list[int]) -> HttpR
 
 
 class BulkEnrollView(AdminRequiredMixin, TemplateView):
-    """From the users list (GET with repeated `user_ids`): enroll in a course, optionally
-    marking the entire course complete."""
+    """From the users list (GET with repeated `user_ids`, or one `selection` token over 100
+    users): enroll in a course, optionally marking the entire course complete."""
 
     template_name = "progress/enroll.html"
 
     def selected_ids(self) -> list[int]:
-        source = self.request.POST if self.request.method == "POST" else self.request.GET
-        ids = [int(v) for v in source.getlist("user_ids") if str(v).isdigit()]
-        users = users_resolve_selection(actor=self.request.user, user_ids=ids)  # type: ignore[arg-type]
+        actor: User = self.request.user  # type: ignore[assignment]
+        ids = selected_user_ids(actor=actor, source=_bulk_source(self.request))
+        users = users_resolve_selection(actor=actor, user_ids=ids)
         return list(users.values_list("pk", flat=True))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -322,6 +331,7 @@ class BulkEnrollView(AdminRequiredMixin, TemplateView):
         context.update(
             {
                 "form": kwargs.get("form") or EnrollForm(),
+                "selection": _bulk_source(self.request).get("selection", ""),
                 "user_ids": ids,
                 "user_count": len(ids),
                 "mode": "bulk",

@@ -30,7 +30,7 @@ from users.selectors import (
     user_list_page,
     users_visible_to,
 )
-from users.services import user_add
+from users.services import user_add, user_selection_create
 
 OWN_BULK_ACTIONS = {
     "disable": "Disable",
@@ -229,7 +229,14 @@ class UserAddView(AdminRequiredMixin, FormView):  # type: ignore[type-arg]
 class UserBulkView(AdminRequiredMixin, View):
     """The bulk bar submits here by GET: the picked users (or every user matching the list's
     filters). Other apps' actions are forwarded to their page with repeated `user_ids`; our own
-    actions show a confirmation page, whose POST runs them inline or as a background job."""
+    actions show a confirmation page, whose POST runs them inline or as a background job.
+
+    Over `forward_ids_at_most` users (a whole page of 100 is still readable), the users are
+    kept on the server as a `UserSelection` and forwarded as `?selection=<token>`: thousands
+    of `user_ids` exceed what Django accepts in one request (DATA_UPLOAD_MAX_NUMBER_FIELDS)
+    and the length of a redirect. The app's page reads either with `selected_user_ids`."""
+
+    forward_ids_at_most = 100
 
     def get(self, request: HttpRequest) -> HttpResponse:
         actor: User = request.user  # type: ignore[assignment]
@@ -255,7 +262,11 @@ class UserBulkView(AdminRequiredMixin, View):
             return HttpResponseRedirect(back)
         for app_action in _bulk_actions_available():
             if app_action["key"] == action:
-                query = urlencode([("user_ids", pk) for pk in ids])
+                if len(ids) > self.forward_ids_at_most:
+                    selection = user_selection_create(actor=actor, user_ids=ids)
+                    query = urlencode({"selection": selection.token})
+                else:
+                    query = urlencode([("user_ids", pk) for pk in ids])
                 return HttpResponseRedirect(f"{app_action['url']}?{query}")
         if action not in OWN_BULK_ACTIONS:
             messages.error(request, "Unknown bulk action.")
