@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from users.models import Department, User
@@ -36,6 +37,12 @@ def service_missing(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI needs this and it is missing: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with an empty cache (the users list keeps search counts there)."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -217,34 +221,72 @@ def user_list(
     return users.prefetch_related("departments", "groups").order_by(*order)
 
 
+# The first ids of a search kept in the cache: 800 pages of 25.
+LIST_SNAPSHOT_IDS = 20_000
+
+
+def _list_cache_key(users: QuerySet[User]) -> str:
+    sql, params = users.query.sql_with_params()
+    database = connections[users.db].settings_dict["NAME"]
+    digest = hashlib.sha256(repr((database, sql, params)).encode()).hexdigest()
+    return f"users-list:{digest}"
+
+
 def user_list_page(
     *, users: QuerySet[User], offset: int, limit: int
 ) -> tuple[list[User], int | None]:
-    """One page of `user_list()` and the number of all its rows, in the same queries whatever
-    the page number and the number of matches: first the page's ids, numbered with
-    `ROW_NUMBER() OVER (<the list's order>)` and counted with `COUNT(*) OVER ()` in a subquery
-    (one scan for both; only ids and sort keys are sorted, not whole rows), then those rows with
-    departments and roles prefetched. The count is None when `offset` is past the end.
+    """One page of `user_list()` and the number of all its rows, in the same two queries
+    whatever the page number and the number of matches.
 
-    The window functions sit in a subquery filtered on the row number (rather than under a
-    LIMIT) so that PostgreSQL costs the whole scan: under a LIMIT it takes the name index for a
-    cheap first row, not seeing that COUNT(*) OVER () reads every match before the first row."""
-    order: Any = list(users.query.order_by)  # the strings and expressions user_list() set
-    numbered = (
-        users.order_by()
-        .annotate(
-            list_position=Window(RowNumber(), order_by=order),
-            matching_total=Window(Count("pk")),
+    At 100,000 users a broad search ("smi": a fifth of everyone) costs one scan and one sort of
+    its matches whichever page is asked for, so it is done once per search, not once per page:
+    the first request numbers the matches' ids in the list's order and counts them (`COUNT(*)
+    OVER ()` beside the ids, so one query; only ids and sort keys are sorted, not whole rows),
+    and keeps the ids up to that page (in thousands, at most `LIST_SNAPSHOT_IDS`) and the
+    count in the cache for
+    `MERIT_USERS_LIST_COUNT_SECONDS` under the search's SQL. A page is then a slice of those
+    ids (or, further on, a LIMIT/OFFSET of the ids), and its rows are read again through the
+    same filters, so a row on the page is always current: a user disabled or renamed out of
+    the search meanwhile drops out at once; only the count and the positions may lag, by that
+    many seconds. The count is None when `offset` is past the end."""
+    key = _list_cache_key(users)
+    snapshot: dict[str, Any] | None = cache.get(key)
+    if snapshot is not None and offset + limit > len(snapshot["ids"]) < snapshot["count"]:
+        snapshot = None  # a page beyond the ids kept: number the search again, further
+    fresh = snapshot is None
+    if snapshot is None:
+        # Ids up to the page asked for, in whole thousands (a top-N sort when that is few).
+        wanted = min(LIST_SNAPSHOT_IDS, max(1000, -(-(offset + limit) // 1000) * 1000))
+        # The window functions sit in a subquery filtered on the row number, not under a
+        # LIMIT: under a LIMIT PostgreSQL walks the name index for a cheap first row, not
+        # seeing that COUNT(*) OVER () reads every match before the first row comes out.
+        order: Any = list(users.query.order_by)  # the strings and expressions user_list() set
+        numbered = (
+            users.order_by()
+            .annotate(
+                list_position=Window(RowNumber(), order_by=order),
+                matching_total=Window(Count("pk")),
+            )
+            .filter(list_position__lte=wanted)
+            .order_by("list_position")
+            .values_list("pk", "matching_total")
         )
-        .filter(list_position__gt=offset, list_position__lte=offset + limit)
-        .order_by("list_position")
-        .values_list("pk", "matching_total")
-    )
-    picked = list(numbered)
-    if not picked:
+        picked = list(numbered)
+        snapshot = {"ids": [pk for pk, _ in picked], "count": picked[0][1] if picked else 0}
+        cache.set(key, snapshot, settings.MERIT_USERS_LIST_COUNT_SECONDS)
+    total: int = snapshot["count"]
+    if offset + limit <= len(snapshot["ids"]) or len(snapshot["ids"]) == total:
+        page_ids = snapshot["ids"][offset : offset + limit]
+    else:  # beyond LIST_SNAPSHOT_IDS: the page's own LIMIT/OFFSET, with the kept count
+        page_ids = list(users.values_list("pk", flat=True)[offset : offset + limit])
+    by_pk = users.order_by().prefetch_related("departments", "groups").in_bulk(page_ids)
+    rows = [by_pk[pk] for pk in page_ids if pk in by_pk]
+    if not rows:
+        cache.delete(key)
+        if not fresh:  # the list shrank under the snapshot: number it again
+            return user_list_page(users=users, offset=offset, limit=limit)
         return [], None
-    by_pk = User.objects.prefetch_related("departments", "groups").in_bulk([pk for pk, _ in picked])
-    return [by_pk[pk] for pk, _ in picked if pk in by_pk], picked[0][1]
+    return rows, total
 
 
 def user_record(*, actor: User, pk: int) -> User:

@@ -1,7 +1,11 @@
 """Scenario 4: the users list at scale. Search "smi" plus a department filter, page 1 and page
 400, through the Django test client logged in as a super admin; the query count must be the
-same as on the 100-user database (no N+1, no per-row queries). The selector's own SQL is timed
-too (the page slice and the paginator's COUNT), to show where the page's time goes."""
+same as on the 100-user database (no N+1, no per-row queries).
+
+A search's ordered ids and count are kept in the cache for 30 s (`users.selectors.
+user_list_page`), so the page is measured twice: paging through a search (what an admin does
+after the first page) and the first visit of a search (its cache entry deleted before every
+request). The selector's own SQL is timed too, to show where the page's time goes."""
 
 from __future__ import annotations
 
@@ -42,50 +46,74 @@ def _pages(ctx: Any) -> dict[str, int]:
 
 
 def _counts(ctx: Any) -> dict[str, int]:
+    """Queries of each page on its first visit (the search's cache entry deleted), so that the
+    100-user and the 100,000-user databases are compared in the same state."""
+    from django.core.cache import cache
+
+    from users.selectors import _list_cache_key
+
     url = require_view("users:list")
     client = logged_in_client(ctx.admin)
     pages = _pages(ctx)
-    return {
-        label: query_count(lambda p=page: get_ok(client, url, _params(p)))
-        for label, page in pages.items()
-    }
+    user_list = require_callable("users.selectors.user_list")
+    key = _list_cache_key(user_list(actor=ctx.admin, search=SEARCH, department=_department()))
+
+    def first_visit(page: int) -> None:
+        cache.delete(key)
+        get_ok(client, url, _params(page))
+
+    return {label: query_count(lambda p=page: first_visit(p)) for label, page in pages.items()}
 
 
 def prepare_small(ctx: Any) -> dict[str, Any]:
     return {"queries": _counts(ctx)}
 
 
-def _selector_results(ctx: Any, pages: dict[str, int]) -> list[Result]:
+def _selector_results(ctx: Any) -> list[Result]:
+    from django.db.models import Count, Window
+
     user_list = require_callable("users.selectors.user_list")
     department = _department()
+    users = user_list(actor=ctx.admin, search=SEARCH, department=department)
 
-    def users() -> Any:
-        return user_list(actor=ctx.admin, search=SEARCH, department=department)
+    def snapshot() -> list[Any]:
+        return list(users.annotate(total=Window(Count("pk"))).values_list("pk", "total")[:20_000])
 
-    results = []
-    for label, page in pages.items():
-        start = (page - 1) * PER_PAGE
-        results.append(
-            Result(
-                scenario=ID,
-                name=f"user_list() rows of {label}",
-                measured="selector SQL (slice)",
-                samples=timed(
-                    lambda s=start: list(users()[s : s + PER_PAGE]), runs=ctx.read_runs, warmup=1
-                ),
-                target="(part of the page)",
-            )
-        )
-    results.append(
+    return [
         Result(
             scenario=ID,
-            name="user_list() COUNT for the paginator",
-            measured="selector SQL (count)",
-            samples=timed(lambda: users().count(), runs=ctx.read_runs, warmup=1),
+            name="First visit: the search's ordered ids to page 400 and count (one query)",
+            measured="selector SQL",
+            samples=timed(snapshot, runs=ctx.read_runs, warmup=1),
             target="(part of the page)",
         )
+    ]
+
+
+def _first_visit(ctx: Any, client: Any, url: str, label: str, page: int) -> Result:
+    """The page with the search's cache entry deleted before each request."""
+    from django.core.cache import cache
+
+    from users.selectors import _list_cache_key
+
+    user_list = require_callable("users.selectors.user_list")
+    key = _list_cache_key(user_list(actor=ctx.admin, search=SEARCH, department=_department()))
+    params = _params(page)
+
+    def request() -> None:
+        cache.delete(key)
+        get_ok(client, url, params)
+
+    result = Result(
+        scenario=ID,
+        name=f"Users list, search '{SEARCH}' + department, {label}, first visit of the search",
+        measured="page (test client), cache entry deleted",
+        samples=timed(request, runs=ctx.read_runs, warmup=2),
+        target="p95 < 100 ms",
+        target_s=0.100,
     )
-    return results
+    result.judge()
+    return result
 
 
 def run(ctx: Any) -> list[Result]:
@@ -103,7 +131,7 @@ def run(ctx: Any) -> list[Result]:
             scenario=ID,
             name=f"Users list, search '{SEARCH}' + department, {label}"
             + ("" if f"page {page}" == label else f" (last page is {page})"),
-            measured="page (test client)",
+            measured="page (test client), paging a search",
             samples=samples,
             target=TARGET,
             target_s=0.100,
@@ -121,14 +149,16 @@ def run(ctx: Any) -> list[Result]:
             f"{'' if same else ': the query count grows with the data'}"
         )
         results.append(result)
-    results.extend(_selector_results(ctx, pages))
+    for label, page in pages.items():
+        results.append(_first_visit(ctx, client, url, label, page))
+    results.extend(_selector_results(ctx))
     results.append(_selective_search(ctx, client, url))
     return results
 
 
 def _selective_search(ctx: Any, client: Any, url: str) -> Result:
-    """A search that matches one person (part of an e-mail address): the trigram indexes of
-    lms/migrations/0003 answer it without reading the whole table."""
+    """A search that matches one person (part of an e-mail address): the trigram index on the
+    stored search column (users/migrations/0003) answers it without reading the whole table."""
     from users.models import User
 
     person = User.objects.filter(username__startswith="load-").order_by("pk")[4710:4711].get()

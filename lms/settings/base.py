@@ -148,7 +148,19 @@ CELERY_BEAT_SCHEDULE["certifications-reminders"] = {
     "schedule": 60 * 60 * 24,  # daily: renewal/expiry emails, expired awards marked
 }
 
+# A cache shared by the web and worker processes when Redis is there; else each process's memory.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Merit
+# How long the users list keeps the number of a search's matches (so paging does not count
+# them again); the number shown may lag by this much, the rows never do.
+MERIT_USERS_LIST_COUNT_SECONDS = env.int("MERIT_USERS_LIST_COUNT_SECONDS", default=30)
 MERIT_ORGANISATION_NAME = env("MERIT_ORGANISATION_NAME", default="My Company")
 MERIT_BULK_JOB_THRESHOLD = env.int("MERIT_BULK_JOB_THRESHOLD", default=100)
 MERIT_JOB_CHUNK_SIZE = env.int("MERIT_JOB_CHUNK_SIZE", default=2000)

@@ -19,3 +19,6 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default=f"merit-tes
 if env("MERIT_TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["NAME"] = env("MERIT_TEST_DATABASE_NAME")
 MERIT_JOB_CHUNK_SIZE = 50
+
+# Each test process's own memory, emptied before every test (conftest.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

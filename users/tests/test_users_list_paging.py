@@ -142,3 +142,45 @@ def test_search_sees_a_renamed_user_at_once(admin_user: User, learner_user: User
     User.objects.filter(pk=learner_user.pk).update(email="anna.g@example.org")
     assert set(user_list(actor=admin_user, search="goldsmith anna.g@")) == {learner_user}
     assert set(user_list(actor=admin_user, search="smith anna@")) == set()
+
+
+def test_later_pages_reuse_the_searchs_count_instead_of_counting_again(
+    client: Client, admin_user: User
+) -> None:
+    """At 100,000 users the count reads every match: the first page counts, the next pages of
+    the same search fetch only their ids (while the count is cached)."""
+    _people(30)
+    client.force_login(admin_user)
+    client.get(reverse("users:list"), {"q": "smith"})  # page 1 counts the 30 matches
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("users:list"), {"q": "smith", "page": 2})
+    assert not [q for q in queries.captured_queries if "OVER ()" in q["sql"]]
+    assert response.context["paginator"].count == 30
+    assert [u.last_name for u in response.context["users"]] == [
+        f"Smith {n:02d}" for n in range(25, 30)
+    ]
+
+
+def test_a_cached_count_that_went_stale_is_counted_again(admin_user: User) -> None:
+    people = _people(30)
+    users = user_list(actor=admin_user, search="smith")
+    assert user_list_page(users=users, offset=0, limit=25)[1] == 30  # cached: 30
+    User.objects.filter(pk__in=[p.pk for p in people[20:]]).update(is_active=False)
+    # page 2 of the cached 30 is empty now: the page counts again instead of showing nothing
+    assert user_list_page(users=users, offset=25, limit=25) == ([], None)
+    assert user_list_page(users=users, offset=0, limit=25)[1] == 20
+
+
+def test_rows_on_a_page_are_current_even_while_the_searchs_ids_are_cached(
+    admin_user: User,
+) -> None:
+    people = _people(30)
+    users = user_list(actor=admin_user, search="smith")
+    user_list_page(users=users, offset=0, limit=25)  # the search's ids are cached now
+    User.objects.filter(pk=people[0].pk).update(is_active=False)
+    User.objects.filter(pk=people[1].pk).update(
+        last_name="Jones", username="jones01", email="jones01@example.com"
+    )
+    rows, _ = user_list_page(users=users, offset=0, limit=25)
+    assert people[0] not in rows and people[1] not in rows
+    assert rows == people[2:25]
