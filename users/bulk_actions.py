@@ -1,7 +1,9 @@
 """Actions other apps add to the users list's bulk bar.
 
-The bar sends the selected users to the action's URL as a GET with repeated `user_ids`
-(`?user_ids=3&user_ids=9`); the app's view shows its form for those users and does the
+The bar sends the selected users to the action's URL as a GET: up to 100 as repeated
+`user_ids` (`?user_ids=3&user_ids=9`), more (e.g. "all matching") as a stored selection
+(`?selection=<token>`, see `users.models.UserSelection`), which the app's view reads with
+`users.selectors.selected_user_ids`. The view shows its form for those users and does the
 work on POST (inline, or as a background job above the threshold). An action whose URL name
 does not exist is not shown."""
 
