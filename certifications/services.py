@@ -32,6 +32,7 @@ from certifications.models import (
     CertificationAward,
     CertificationReminder,
 )
+from lms.copy import copy_instances
 from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
 from lms.jobs import BulkResult, ChunkOutcome, bulk_run
@@ -320,47 +321,34 @@ _AWARD_COPY_COLUMNS = (
 
 
 def _awards_insert(awards: list[CertificationAward]) -> list[CertificationAward]:
-    """Insert new awards and give them their primary keys. On PostgreSQL: keys from the
-    sequence in one query, rows with COPY (several times faster than a multi-row INSERT for
-    thousands of rows); elsewhere `bulk_create`."""
+    """Insert new awards and give them their primary keys: COPY on PostgreSQL (several times
+    faster than a multi-row INSERT for thousands of rows), bulk_create elsewhere."""
     if not awards:
         return awards
     if connection.vendor != "postgresql":
         return CertificationAward.objects.bulk_create(awards, batch_size=2000)
-    table = CertificationAward._meta.db_table
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(awards)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        columns = ", ".join(f'"{name}"' for name in _AWARD_COPY_COLUMNS)
-        with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-            for pk, award in zip(ids, awards, strict=True):
-                award.pk = pk
-                award.created_at = award.updated_at = now
-                award._state.adding = False
-                award._state.db = connection.alias
-                copy.write_row(
-                    (
-                        pk,
-                        now,
-                        now,
-                        award.certification_id,
-                        award.user_id,
-                        award.issued_on,
-                        award.expires_on,
-                        award.association,
-                        award.external_training_id,
-                        award.code,
-                        True,
-                        "",
-                        award.awarded_by_id,
-                        award.source_key,
-                    )
-                )
-    return awards
+    for award in awards:
+        award.created_at = award.updated_at = now
+    return copy_instances(
+        awards,
+        _AWARD_COPY_COLUMNS[1:],
+        lambda award: (
+            now,
+            now,
+            award.certification_id,
+            award.user_id,
+            award.issued_on,
+            award.expires_on,
+            award.association,
+            award.external_training_id,
+            award.code,
+            True,
+            "",
+            award.awarded_by_id,
+            award.source_key,
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
+from lms.copy import copy_rows
 from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
 from progress.models import (
@@ -160,13 +161,7 @@ def _rows_insert(
     if not rows:
         return
     if connection.vendor == "postgresql":
-        columns = ", ".join(f'"{name}"' for name in fields)  # attnames: the column names here
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        copy_rows(model, fields, rows)  # attnames: the column names here
         return
     model._default_manager.bulk_create(
         [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=2000
