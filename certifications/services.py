@@ -32,10 +32,10 @@ from certifications.models import (
     CertificationAward,
     CertificationReminder,
 )
-from lms.copy import copy_instances
 from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
 from lms.jobs import BulkResult, ChunkOutcome, bulk_run
+from lms.pg_copy import copy_instances
 from users.models import User
 from users.selectors import users_visible_to
 

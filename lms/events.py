@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from lms.context import current_impersonator
-from lms.copy import copy_instances
 from lms.event_kinds import SUBSCRIBERS, EventKind
 from lms.models import Event
+from lms.pg_copy import copy_instances
 
 if TYPE_CHECKING:
     from users.models import User

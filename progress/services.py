@@ -23,9 +23,9 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
-from lms.copy import copy_rows
 from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
+from lms.pg_copy import copy_rows
 from progress.models import (
     Activity,
     ActivityCompletion,
