@@ -1,4 +1,4 @@
-"""A learning-plan enrollment submitted twice at once (a double click on "Add access"): the
+"""A course or learning-plan enrollment submitted twice at once (a double click on "Add access"): the
 second request checks before the first commits, so only the unique constraint sees the
 duplicate. It must end as the ordinary "already has access" refusal, not an IntegrityError
 (a 500 page)."""
@@ -15,7 +15,7 @@ from django.db import connection, connections
 
 from progress import services
 from progress.models import Enrollment, LearningPlanCourse, PlanEnrollment
-from progress.services import ProgressError, plan_enrollment_create
+from progress.services import ProgressError, enrollment_create, plan_enrollment_create
 from progress.tests.factories import LearningPlanFactory, course_with
 from users.models import User
 
@@ -38,21 +38,15 @@ def _someone_waits_on_a_lock() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_double_submitted_plan_enrollment_is_refused_with_a_message(
-    requires_postgres: None, admin_user: User, learner_user: User, monkeypatch: Any
-) -> None:
-    plan = LearningPlanFactory(title="Sales Starter Path")
-    course, _ = course_with("lesson", title="Onboarding")
-    LearningPlanCourse.objects.create(plan=plan, course=course, position=0)
-
+def _submitted_twice_at_once(monkeypatch: Any, submit_one: Callable[[], Any]) -> dict[str, Any]:
+    """Run `submit_one` in two threads: the first inserts its row and pauses before recording
+    its event (uncommitted), the second starts, checks, inserts and waits on the first one's
+    entry in the unique index; then the first commits. What each returned or raised."""
     first_inserted = threading.Event()
     first_may_commit = threading.Event()
     record_event = services.event_record
 
     def event_record_pausing_the_first(**kwargs: Any) -> Any:
-        # The first request has inserted its row and not committed yet when it records the event.
         if threading.current_thread().name == "first":
             first_inserted.set()
             first_may_commit.wait(60)
@@ -63,9 +57,7 @@ def test_a_double_submitted_plan_enrollment_is_refused_with_a_message(
 
     def submit() -> None:
         try:
-            outcomes[threading.current_thread().name] = plan_enrollment_create(
-                user=learner_user, plan=plan, actor=admin_user
-            )
+            outcomes[threading.current_thread().name] = submit_one()
         except BaseException as exc:  # noqa: BLE001
             outcomes[threading.current_thread().name] = exc
         finally:
@@ -80,10 +72,43 @@ def test_a_double_submitted_plan_enrollment_is_refused_with_a_message(
     first_may_commit.set()
     first.join()
     second.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submitted_plan_enrollment_is_refused_with_a_message(
+    requires_postgres: None, admin_user: User, learner_user: User, monkeypatch: Any
+) -> None:
+    plan = LearningPlanFactory(title="Sales Starter Path")
+    course, _ = course_with("lesson", title="Onboarding")
+    LearningPlanCourse.objects.create(plan=plan, course=course, position=0)
+
+    outcomes = _submitted_twice_at_once(
+        monkeypatch, lambda: plan_enrollment_create(user=learner_user, plan=plan, actor=admin_user)
+    )
 
     assert isinstance(outcomes["first"], PlanEnrollment)
     refusal = outcomes["second"]
     assert isinstance(refusal, ProgressError), repr(refusal)
     assert "already has access to the learning plan" in str(refusal)
     assert PlanEnrollment.objects.filter(user=learner_user, plan=plan).count() == 1
+    assert Enrollment.objects.filter(user=learner_user, course=course).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submitted_course_enrollment_is_refused_with_a_message(
+    requires_postgres: None, admin_user: User, learner_user: User, monkeypatch: Any
+) -> None:
+    course, _ = course_with("lesson", title="Onboarding")
+
+    outcomes = _submitted_twice_at_once(
+        monkeypatch, lambda: enrollment_create(user=learner_user, course=course, actor=admin_user)
+    )
+
+    assert isinstance(outcomes["first"], Enrollment)
+    refusal = outcomes["second"]
+    assert isinstance(refusal, ProgressError), repr(refusal)
+    assert "already has access to “Onboarding”" in str(refusal)
     assert Enrollment.objects.filter(user=learner_user, course=course).count() == 1
