@@ -10,12 +10,13 @@ on the completion tables make any replay a no-op."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
@@ -768,6 +769,25 @@ def enrollments_create(
     return result
 
 
+_Unique = TypeVar("_Unique", Enrollment, PlanEnrollment)
+
+
+def _create_once(model: type[_Unique], already: str, **fields: Any) -> _Unique:
+    """Create a row that a unique constraint allows once (an enrollment), or refuse with the
+    `already` message: also when the same form is submitted twice at once, where the second
+    insert waits on the first one's entry in the unique index and then fails."""
+    unique = {name: fields[name] for name in ("user", "course", "plan") if name in fields}
+    if model._default_manager.filter(**unique).exists():
+        raise ProgressError(already)
+    try:
+        with transaction.atomic():  # a savepoint, so the check below can still query
+            return model._default_manager.create(**fields)
+    except IntegrityError:
+        if model._default_manager.filter(**unique).exists():
+            raise ProgressError(already) from None
+        raise
+
+
 @transaction.atomic
 def enrollment_create(
     *,
@@ -778,9 +798,9 @@ def enrollment_create(
     mark_complete: bool = False,
     send_email: bool = False,
 ) -> Enrollment:
-    if Enrollment.objects.filter(user=user, course=course).exists():
-        raise ProgressError(f"{user} already has access to “{course}”.")
-    enrollment = Enrollment.objects.create(
+    enrollment = _create_once(
+        Enrollment,
+        f"{user} already has access to “{course}”.",
         user=user,
         course=course,
         expires_at=expires_at,
@@ -866,20 +886,14 @@ def plan_enrollment_create(
     """Access to a learning plan and to each of its courses (with the same expiry). A user who
     already has the plan is refused with a ProgressError, also when the same enrollment is
     submitted twice at once (the second waits on the first one's row in the unique index)."""
-    already = f"{user} already has access to the learning plan “{plan}”."
-    if PlanEnrollment.objects.filter(user=user, plan=plan).exists():
-        raise ProgressError(already)
-    by = actor if actor is not None and actor.pk else None
-    try:
-        with transaction.atomic():  # a savepoint, so the check below can still query
-            enrollment = PlanEnrollment.objects.create(
-                user=user, plan=plan, expires_at=expires_at, enrolled_by=by
-            )
-    except IntegrityError:
-        # `plan_enrollment_unique`: a concurrent request enrolled them after our check.
-        if PlanEnrollment.objects.filter(user=user, plan=plan).exists():
-            raise ProgressError(already) from None
-        raise
+    enrollment = _create_once(
+        PlanEnrollment,
+        f"{user} already has access to the learning plan “{plan}”.",
+        user=user,
+        plan=plan,
+        expires_at=expires_at,
+        enrolled_by=actor if actor is not None and actor.pk else None,
+    )
     event_record(
         kind=EventKind.ENROLLED,
         actor=actor,
@@ -891,7 +905,9 @@ def plan_enrollment_create(
     have = set(Enrollment.objects.filter(user=user).values_list("course_id", flat=True))
     for course in plan.courses.all():
         if course.pk not in have:
-            enrollment_create(user=user, course=course, actor=actor, expires_at=expires_at)
+            # Enrolled in the course meanwhile, by someone else: that access stands.
+            with contextlib.suppress(ProgressError):
+                enrollment_create(user=user, course=course, actor=actor, expires_at=expires_at)
     return enrollment
 
 
