@@ -125,7 +125,7 @@ def event_record_bulk(
             manual,
             now,
         )
-        events.append(Event(*row))
+        events.append(Event(*row))  # type: ignore[misc]  # django-stubs reads *row as "id"
     if not events:
         return []
     with transaction.atomic():

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
-from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -102,33 +102,25 @@ def user_create(
     return user
 
 
-def _end_sessions(user_ids: set[int]) -> None:
-    """Delete the database sessions of these users, so a disabled user is logged out at once."""
-    if not user_ids:
-        return
-    wanted = {str(pk) for pk in user_ids}
-    stale = [
-        session.session_key
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if session.get_decoded().get("_auth_user_id") in wanted
-    ]
-    Session.objects.filter(session_key__in=stale).delete()
-
-
 @transaction.atomic
 def users_set_active(*, users: Iterable[User], is_active: bool, actor: User) -> list[User]:
     """Disable or enable users. Those already in that state are left alone (no event); the
     changed ones are updated with one UPDATE, recorded with one INSERT of events, and when
-    disabled their sessions end."""
+    disabled every session they have ends at once: their `session_generation` goes up, which
+    changes the session hash Django checks on each request (so enabling them again does not
+    bring an old session back)."""
     changed = [user for user in users if user.is_active != is_active and user.pk != actor.pk]
     if not changed:
         return []
     ids = {user.pk for user in changed}
-    User.objects.filter(pk__in=ids).update(is_active=is_active)
+    if is_active:
+        User.objects.filter(pk__in=ids).update(is_active=True)
+    else:
+        User.objects.filter(pk__in=ids).update(
+            is_active=False, session_generation=F("session_generation") + 1
+        )
     for user in changed:
         user.is_active = is_active
-    if not is_active:
-        _end_sessions(ids)
     event_record_bulk(
         kind=EventKind.USER_ENABLED if is_active else EventKind.USER_DISABLED,
         actor=actor,

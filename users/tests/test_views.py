@@ -349,6 +349,36 @@ def test_disabled_user_is_logged_out_and_cannot_log_in(
     assert Event.objects.filter(subject=learner_user, kind=EventKind.USER_DISABLED).exists()
 
 
+def test_a_disabled_users_old_session_stays_ended_after_they_are_enabled_again(
+    client: Client, admin_user: User, learner_user: User
+) -> None:
+    """Being logged out is not only `is_active`: the session itself is void (its hash
+    changed), so enabling the user again does not bring a stolen or forgotten session back."""
+    anna = Client()
+    anna.force_login(learner_user)
+    other_browser = Client()
+    other_browser.force_login(learner_user)
+    client.force_login(admin_user)
+    set_active = reverse("users:set_active", args=[learner_user.pk])
+    client.post(set_active, {"is_active": "0"})
+    client.post(set_active, {"is_active": "1"})
+    assert anna.get(reverse("users:profile")).status_code == 302
+    assert other_browser.get(reverse("users:profile")).status_code == 302
+    fresh = Client()
+    fresh.force_login(User.objects.get(pk=learner_user.pk))
+    assert fresh.get(reverse("users:profile")).status_code == 200
+
+
+def test_sessions_made_before_session_generation_existed_stay_valid(learner_user: User) -> None:
+    """At generation 0 the session hash is Django's own, so deploying the field logs nobody out."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    assert learner_user.session_generation == 0
+    assert learner_user.get_session_auth_hash() == AbstractBaseUser._get_session_auth_hash(
+        learner_user
+    )
+
+
 def test_resend_invite_emails_the_user(
     client: Client,
     admin_user: User,
