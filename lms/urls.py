@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -26,7 +25,10 @@ urlpatterns = [
     path("hijack/", include("hijack.urls")),
     path("django-admin/", admin.site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+urlpatterns += [
+    path(
+        f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.MediaImageView.as_view(), name="media"
+    )
+]
 
 urlpatterns += [path("accounts/", include("django.contrib.auth.urls"))]

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.http import (
     FileResponse,
@@ -12,10 +13,12 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, ListView
+from django.views.static import serve
 
 from lms.selectors import jobs_visible_to
 from users.permissions import can_manage_users
@@ -98,7 +101,7 @@ class JobStatusView(AdminRequiredMixin, View):
 class JobResultDownloadView(AdminRequiredMixin, View):
     """A job's result file (e.g. the certificates ZIP), as an attachment, for the job's creator
     or a super admin (`jobs_visible_to`): other admins get a 404 as on the job page, non-admins
-    a 403. /media/ is served only in DEBUG, so this is how results are downloaded."""
+    a 403. /media/ serves only images (`MediaImageView`), so this is how results are downloaded."""
 
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
         job = get_object_or_404(jobs_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
@@ -111,3 +114,23 @@ class JobResultDownloadView(AdminRequiredMixin, View):
         return FileResponse(
             handle, as_attachment=True, filename=PurePath(str(job.result_file.name)).name
         )
+
+
+class MediaImageView(LoginRequiredMixin, View):
+    """Uploaded images (avatars, badge images) for people who are logged in, in production as
+    in development; `django.views.static.serve` refuses paths that leave MEDIA_ROOT. Only the
+    image folders are served: a job's result file goes through `JobResultDownloadView` and its
+    permission check, never through here. A web server or CDN may serve these folders instead
+    (see the README)."""
+
+    folders = ("avatars/", "badges/")
+
+    def get(self, request: HttpRequest, path: str) -> HttpResponseBase:
+        parts = PurePosixPath(path).parts
+        # The folder check is on the path's own parts: "avatars/../jobs/x.zip" must not pass.
+        if ".." in parts or not path.startswith(self.folders):
+            raise Http404("No such image.")
+        response = serve(request, path, document_root=settings.MEDIA_ROOT)
+        response["Cache-Control"] = "private, max-age=86400"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

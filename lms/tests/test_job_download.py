@@ -1,5 +1,5 @@
 """A background job's result file (e.g. the certificates ZIP) is downloaded through an
-authorised view: /media/ is served only in DEBUG, and a result holds other people's data."""
+authorised view: /media/ serves only images, and a result holds other people's data."""
 
 from __future__ import annotations
 
