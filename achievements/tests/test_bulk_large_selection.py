@@ -23,6 +23,7 @@ from users.tests.large_selection import (
     bulk_bar_forward,
     hidden_fields,
     learners_bulk_create,
+    logged_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +34,6 @@ POINTS = {
     "amount": "5",
     "reason": "Everyone",
 }
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _bulk(client: Client, action: str, form: dict[str, Any]) -> BackgroundJob:
@@ -54,7 +49,7 @@ def test_award_points_to_all_matching_users_over_the_field_limit_runs_one_job(
     admin_user: User, org: dict[str, Department]
 ) -> None:
     ids = learners_bulk_create(LARGE_SELECTION, department=org["care"], prefix="care")
-    job = _bulk(_client(admin_user), "achievements:bulk_points", POINTS)
+    job = _bulk(logged_in(admin_user), "achievements:bulk_points", POINTS)
     assert job.kind == "achievements.points"
     assert job.total == LARGE_SELECTION + 1  # and the admin, who is active too
     assert set(ids) <= set(job.item_ids)
@@ -66,7 +61,7 @@ def test_grant_a_badge_to_all_matching_users_over_the_field_limit_runs_one_job(
     ids = learners_bulk_create(LARGE_SELECTION, department=org["care"], prefix="care")
     badge = BadgeFactory()
     form = {"badge": badge.pk, "reason": "Launch team"}
-    job = _bulk(_client(admin_user), "achievements:bulk_badge", form)
+    job = _bulk(logged_in(admin_user), "achievements:bulk_badge", form)
     assert job.kind == "achievements.badge_grant" and job.params["badge_id"] == badge.pk
     assert job.total == LARGE_SELECTION + 1
     assert set(ids) <= set(job.item_ids)
@@ -77,7 +72,7 @@ def test_a_department_admins_large_selection_reaches_only_their_subtree(
 ) -> None:
     inside = learners_bulk_create(LARGE_SELECTION, department=org["active_sales"], prefix="in")
     outside = learners_bulk_create(200, department=org["hr"], prefix="out")
-    job = _bulk(_client(sales_admin), "achievements:bulk_points", POINTS)
+    job = _bulk(logged_in(sales_admin), "achievements:bulk_points", POINTS)
     assert not set(outside) & set(job.item_ids)
     assert set(job.item_ids) == {*inside, sales_admin.pk}
 
@@ -86,8 +81,8 @@ def test_another_admins_selection_selects_nobody(
     admin_user: User, org: dict[str, Department]
 ) -> None:
     learners_bulk_create(150, department=org["care"], prefix="care")
-    location = bulk_bar_forward(_client(admin_user), "achievements:bulk_points")
-    other = _client(super_admin(username="other-admin"))
+    location = bulk_bar_forward(logged_in(admin_user), "achievements:bulk_points")
+    other = logged_in(super_admin(username="other-admin"))
     page = other.get(location)
     assert "0 users selected" in page.text
     assert "None of the selected users is one you may manage." in page.text
@@ -102,7 +97,7 @@ def test_a_department_admins_selection_is_still_scoped_when_it_is_used(
 ) -> None:
     """Someone may have left the admin's subtree since the selection was made."""
     selection = user_selection_create(actor=sales_admin, user_ids=[learner_user.pk, outsider.pk])
-    client = _client(sales_admin)
+    client = logged_in(sales_admin)
     page = client.get(reverse("achievements:bulk_points"), {"selection": selection.token})
     assert "1 user selected" in page.text and "Harry Evans" not in page.text
     assert hidden_fields(page.text) == [("selection", selection.token)]

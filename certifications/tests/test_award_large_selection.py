@@ -21,15 +21,10 @@ from users.tests.large_selection import (
     bulk_bar_forward,
     hidden_fields,
     learners_bulk_create,
+    logged_in,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _award(client: Client) -> BackgroundJob:
@@ -57,7 +52,7 @@ def test_award_all_matching_users_over_the_field_limit_runs_one_job(
     admin_user: User, org: dict[str, Department]
 ) -> None:
     ids = learners_bulk_create(LARGE_SELECTION, department=org["care"], prefix="care")
-    job = _award(_client(admin_user))
+    job = _award(logged_in(admin_user))
     assert job.total == LARGE_SELECTION + 1  # and the admin, who is active too
     assert set(ids) <= set(job.item_ids)
 
@@ -67,7 +62,7 @@ def test_a_department_admins_large_selection_reaches_only_their_subtree(
 ) -> None:
     inside = learners_bulk_create(LARGE_SELECTION, department=org["active_sales"], prefix="in")
     outside = learners_bulk_create(200, department=org["hr"], prefix="out")
-    job = _award(_client(sales_admin))
+    job = _award(logged_in(sales_admin))
     assert not set(outside) & set(job.item_ids)
     assert set(job.item_ids) == {*inside, sales_admin.pk}
 
@@ -76,8 +71,8 @@ def test_another_admins_selection_selects_nobody(
     admin_user: User, org: dict[str, Department]
 ) -> None:
     learners_bulk_create(150, department=org["care"], prefix="care")
-    location = bulk_bar_forward(_client(admin_user), "certifications:award_users")
-    other = _client(super_admin(username="other-admin"))
+    location = bulk_bar_forward(logged_in(admin_user), "certifications:award_users")
+    other = logged_in(super_admin(username="other-admin"))
     page = other.get(location)
     assert page.status_code == 200 and page.context["preselected"] == []
     token = QueryDict(location.partition("?")[2])["selection"]
@@ -97,7 +92,7 @@ def test_a_department_admins_selection_is_still_scoped_when_it_is_used(
     """Someone may have left the admin's subtree since the selection was made."""
     selection = user_selection_create(actor=sales_admin, user_ids=[learner_user.pk, outsider.pk])
     certification = CertificationFactory()
-    client = _client(sales_admin)
+    client = logged_in(sales_admin)
     page = client.get(reverse("certifications:award_users"), {"selection": selection.token})
     assert page.context["preselected"] == [learner_user]
     assert hidden_fields(page.text) == [("selection", selection.token)]

@@ -21,15 +21,10 @@ from users.tests.large_selection import (
     bulk_bar_forward,
     hidden_fields,
     learners_bulk_create,
+    logged_in,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _enroll(client: Client, course_pk: int) -> BackgroundJob:
@@ -61,7 +56,7 @@ def test_enroll_all_matching_users_over_the_field_limit_runs_one_job(
 ) -> None:
     ids = learners_bulk_create(LARGE_SELECTION, department=org["care"], prefix="care")
     course, _ = course_with(Activity.Kind.LESSON)
-    job = _enroll(_client(admin_user), course.pk)
+    job = _enroll(logged_in(admin_user), course.pk)
     assert job.total == LARGE_SELECTION + 1  # and the admin, who is active too
     assert set(ids) <= set(job.item_ids)
 
@@ -78,7 +73,7 @@ def test_update_and_reset_progress_of_all_matching_users_over_the_field_limit_ru
 ) -> None:
     ids = learners_bulk_create(LARGE_SELECTION, department=org["care"], prefix="care")
     course, _ = course_with(Activity.Kind.LESSON)
-    job = _change(_client(admin_user), action, course.pk)
+    job = _change(logged_in(admin_user), action, course.pk)
     assert job.kind == kind and job.params["course_id"] == course.pk
     assert job.total == LARGE_SELECTION + 1
     assert set(ids) <= set(job.item_ids)
@@ -90,7 +85,7 @@ def test_a_department_admins_large_selection_reaches_only_their_subtree(
     inside = learners_bulk_create(LARGE_SELECTION, department=org["active_sales"], prefix="in")
     outside = learners_bulk_create(200, department=org["hr"], prefix="out")
     course, _ = course_with(Activity.Kind.LESSON)
-    job = _enroll(_client(sales_admin), course.pk)
+    job = _enroll(logged_in(sales_admin), course.pk)
     assert set(inside) <= set(job.item_ids)
     assert not set(outside) & set(job.item_ids)
     assert set(job.item_ids) == {*inside, sales_admin.pk}
@@ -104,8 +99,8 @@ def test_another_admins_selection_selects_nobody(
     admin_user: User, org: dict[str, Department], action: str
 ) -> None:
     learners_bulk_create(150, department=org["care"], prefix="care")
-    location = bulk_bar_forward(_client(admin_user), action)
-    other = _client(super_admin(username="other-admin"))
+    location = bulk_bar_forward(logged_in(admin_user), action)
+    other = logged_in(super_admin(username="other-admin"))
     page = other.get(location, follow=True)
     assert page.redirect_chain == [(reverse("users:list"), 302)]
     assert "Select at least one user in the list first." in page.text
@@ -124,7 +119,7 @@ def test_a_department_admins_selection_is_still_scoped_when_it_is_used(
     """Someone may have left the admin's subtree since the selection was made."""
     selection = user_selection_create(actor=sales_admin, user_ids=[learner_user.pk, outsider.pk])
     course, _ = course_with(Activity.Kind.LESSON)
-    client = _client(sales_admin)
+    client = logged_in(sales_admin)
     page = client.get(reverse("progress:bulk_enroll"), {"selection": selection.token})
     assert "Enroll 1 user in a course" in page.text
     assert hidden_fields(page.text) == [("selection", selection.token)]

@@ -55,3 +55,10 @@ def bulk_bar_forward(client: Client, action: str, **filters: Any) -> str:
     response = client.get(reverse("users:bulk"), {"action": action, "all_matching": "1", **filters})
     assert response.status_code == 302, response.status_code
     return str(response["Location"])
+
+
+def logged_in(user: User) -> Client:
+    """A test client logged in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
