@@ -149,10 +149,16 @@ CELERY_BEAT_SCHEDULE["certifications-reminders"] = {
 }
 
 # A cache shared by the web and worker processes when Redis is there; else each process's memory.
+# Its own Redis database (CACHE_REDIS_URL) keeps a cache.clear() away from the broker's queues.
+CACHE_REDIS_URL = env("CACHE_REDIS_URL", default=REDIS_URL)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_REDIS_URL,
+            "KEY_PREFIX": "merit",
+        }
+        if CACHE_REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
