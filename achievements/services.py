@@ -756,19 +756,8 @@ def points_award_once(awards: Sequence[AutoAward], *, at: datetime | None = None
     impersonator_id = impersonator.pk if impersonator is not None else None
     adapt = connection.ops.adapt_datetimefield_value
     awarded_at, created_at = adapt(moment), adapt(timezone.now())
-    columns = [
-        "user_id",
-        "amount",
-        "reason",
-        "awarded_at",
-        "source",
-        "content_type_id",
-        "content_id",
-        "content_label",
-        "award_key",
-        "impersonator_id",
-        "created_at",
-    ]
+    # The ledger's columns with the award key in place of the actor (automatic awards have none).
+    columns = [*_ENTRY_COLUMNS[:8], "award_key", "impersonator_id", "created_at"]
     rows = [
         (
             a.user_id,
