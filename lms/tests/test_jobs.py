@@ -261,3 +261,43 @@ def test_jobs_are_cut_into_enough_chunks_for_every_worker(
         kind="tests.items", label="Items", item_ids=list(range(total)), actor=admin_user
     )
     assert [len(ids) for ids in job.chunks.values_list("item_ids", flat=True)] == sizes
+
+
+@pytest.mark.worker
+def test_resume_jobs_command_sends_jobs_that_stopped_moving_to_the_worker_again(
+    celery_worker: None, admin_user: User
+) -> None:
+    """Two job rows whose messages were lost (written without dispatch): the one that has not
+    moved for 30 minutes is enqueued again and the real worker finishes it; the one with a
+    recent heartbeat is left alone."""
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    users = UserFactory.create_batch(3)
+
+    def lost_job(label: str) -> BackgroundJob:
+        return BackgroundJob.objects.create(
+            kind="users.set_active",
+            label=label,
+            created_by=admin_user,
+            params={"is_active": False},
+            item_ids=[u.pk for u in users],
+            total=len(users),
+        )
+
+    stale, moving = lost_job("Stale"), lost_job("Moving")
+    long_ago = timezone.now() - timedelta(minutes=30)
+    BackgroundJob.objects.filter(pk__in=[stale.pk, moving.pk]).update(created_at=long_ago)
+    BackgroundJob.objects.filter(pk=moving.pk).update(heartbeat_at=timezone.now())
+    out = StringIO()
+    call_command("resume_jobs", "--older-than", "5", stdout=out)
+    assert out.getvalue().strip() == f"Enqueued again 1 job(s): {stale.pk}."
+    finished = wait_for(
+        lambda: BackgroundJob.objects.filter(pk=stale.pk, finished_at__isnull=False).first(),
+        timeout=60,
+    )
+    assert (finished.status, finished.done) == (BackgroundJob.Status.SUCCEEDED, 3)
+    assert BackgroundJob.objects.get(pk=moving.pk).status == BackgroundJob.Status.PENDING
