@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from lms.context import acting_impersonator, current_impersonator
@@ -254,23 +254,21 @@ def job_run_chunk(*, job_id: int, index: int) -> bool:
         try:
             with acting_impersonator(_job_impersonator(job_id)):
                 return _chunk_run_once(job_id, index, handler)
-        except OperationalError as exc:
+        except Exception as exc:  # a bug or an outage: stop, say why, keep what committed
             if attempt < DEADLOCK_RETRIES and _is_retryable(exc):
                 logger.warning("Job %s chunk %s: %s; retrying", job_id, index, exc)
                 continue
             logger.exception("Background job %s failed in chunk %s", job_id, index)
             _job_fail(job_id, exc)
             return False
-        except Exception as exc:  # a bug or an outage: stop, say why, keep what committed
-            logger.exception("Background job %s failed in chunk %s", job_id, index)
-            _job_fail(job_id, exc)
-            return False
     return False  # pragma: no cover - the loop always returns
 
 
-def _is_retryable(exc: OperationalError) -> bool:
-    cause = exc.__cause__
-    return type(cause).__name__ in {"DeadlockDetected", "SerializationFailure"}
+def _is_retryable(exc: BaseException) -> bool:
+    """A deadlock or serialization failure against a concurrent chunk: Django wraps the
+    database's error (an OperationalError caused by it), a COPY raises psycopg's own."""
+    retryable = {"DeadlockDetected", "SerializationFailure"}
+    return type(exc).__name__ in retryable or type(exc.__cause__).__name__ in retryable
 
 
 def _job_impersonator(job_id: int) -> User | None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from conftest import wait_for
@@ -301,3 +303,50 @@ def test_resume_jobs_command_sends_jobs_that_stopped_moving_to_the_worker_again(
     )
     assert (finished.status, finished.done) == (BackgroundJob.Status.SUCCEEDED, 3)
     assert BackgroundJob.objects.get(pk=moving.pk).status == BackgroundJob.Status.PENDING
+
+
+# --- a deadlock between two parallel chunks --------------------------------------------------
+
+DEADLOCK_ROWS: dict[str, int] = {}
+ATTEMPTS: Counter[int] = Counter()
+BOTH_HOLD_ONE = threading.Barrier(2, timeout=30)
+
+
+@job_handler("tests.deadlock")
+def _deadlocking_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
+    """Chunk [1] locks row a then b, chunk [2] b then a: on their first attempt both hold one
+    row and wait for the other's, which PostgreSQL breaks by failing one of them."""
+    first, second = ("a", "b") if item_ids == [1] else ("b", "a")
+    ATTEMPTS[item_ids[0]] += 1
+    User.objects.select_for_update().get(pk=DEADLOCK_ROWS[first])
+    if ATTEMPTS[item_ids[0]] == 1:
+        BOTH_HOLD_ONE.wait()
+    User.objects.select_for_update().get(pk=DEADLOCK_ROWS[second])
+    return ChunkOutcome(done=1, counts=Counter(done=1))
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(MERIT_JOB_CHUNK_SIZE=1)
+def test_a_chunk_that_loses_a_deadlock_runs_again_instead_of_failing_the_job(
+    requires_postgres: None, admin_user: User
+) -> None:
+    DEADLOCK_ROWS.update(a=admin_user.pk, b=UserFactory().pk)
+    ATTEMPTS.clear()
+    BOTH_HOLD_ONE.reset()
+    job = job_create(kind="tests.deadlock", label="Deadlock", item_ids=[1, 2], actor=admin_user)
+
+    def run(index: int) -> None:
+        try:
+            job_run_chunk(job_id=job.pk, index=index)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    job_finish_if_done(job.pk)
+    job.refresh_from_db()
+    assert sorted(ATTEMPTS.values()) == [1, 2]  # PostgreSQL failed one; it ran again
+    assert (job.status, job.done, job.last_error) == (BackgroundJob.Status.SUCCEEDED, 2, "")
