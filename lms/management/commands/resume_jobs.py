@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lms.jobs import job_resume_stale
 
@@ -27,8 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         minutes = options["older_than"]
         if minutes < 0:
-            self.stderr.write("--older-than must be 0 or more minutes.")
-            raise SystemExit(2)
+            raise CommandError("--older-than must be 0 or more minutes.")
         resumed = job_resume_stale(older_than=timedelta(minutes=minutes))
         if resumed:
             ids = ", ".join(str(pk) for pk in resumed)
