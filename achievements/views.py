@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import FormView, ListView, TemplateView
@@ -43,7 +43,7 @@ from lms.views import AdminRequiredMixin
 from users.models import User
 from users.roles import is_super_admin
 from users.selectors import selected_user_ids, users_resolve_selection
-from users.views.mixins import UserRecordMixin
+from users.views.mixins import UserRecordMixin, bulk_selection_source
 
 LEDGER_PAGE_SIZE = 50
 
@@ -401,14 +401,9 @@ class BulkActionMixin(AdminRequiredMixin, GamificationRequiredMixin):
         messages.error(request, "Gamification is turned off: points and badges cannot be given.")
         return HttpResponseRedirect(reverse("users:list"))
 
-    def selection_source(self) -> QueryDict:
-        """The users come as repeated `user_ids`, or as one `selection` token over 100 users
-        (see `selected_user_ids`): in the query string of the GET, in the fields of the POST."""
-        return self.request.POST if self.request.method == "POST" else self.request.GET
-
     def selected_ids(self) -> list[int]:
         actor: User = self.request.user  # type: ignore[assignment]
-        return selected_user_ids(actor=actor, source=self.selection_source())
+        return selected_user_ids(actor=actor, source=bulk_selection_source(self.request))
 
     def selected_users(self) -> Any:
         return users_resolve_selection(actor=self.request.user, user_ids=self.selected_ids())  # type: ignore[arg-type]
@@ -416,7 +411,7 @@ class BulkActionMixin(AdminRequiredMixin, GamificationRequiredMixin):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]
         users = self.selected_users()
-        context["selection"] = self.selection_source().get("selection", "")
+        context["selection"] = bulk_selection_source(self.request).get("selection", "")
         context["selected_count"] = users.count()
         context["selected_preview"] = list(users[:8])
         context["user_ids"] = [user.pk for user in users.only("pk")]

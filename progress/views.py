@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -49,7 +49,7 @@ from progress.services import (
 )
 from users.models import User
 from users.selectors import selected_user_ids, users_resolve_selection
-from users.views.mixins import UserRecordMixin
+from users.views.mixins import UserRecordMixin, bulk_selection_source
 
 # --- the catalog (admins) ----------------------------------------------------------------------
 
@@ -203,12 +203,6 @@ class UserProgressResetView(UserProgressChangeView):
     mode = "reset"
 
 
-def _bulk_source(request: HttpRequest) -> QueryDict:
-    """Where a bulk page from the users list finds its users (`user_ids` or `selection`, see
-    `selected_user_ids`): the query string of its GET, the fields of its POST."""
-    return request.POST if request.method == "POST" else request.GET
-
-
 class BulkProgressView(_ProgressChangeMixin, AdminRequiredMixin, TemplateView):
     """From the users list: GET with repeated `user_ids` (or one `selection` token, over 100
     users) shows the form, POST does the work (inline up to the threshold, a background job
@@ -218,14 +212,14 @@ class BulkProgressView(_ProgressChangeMixin, AdminRequiredMixin, TemplateView):
 
     def selected_users(self) -> Any:
         actor: User = self.request.user  # type: ignore[assignment]
-        ids = selected_user_ids(actor=actor, source=_bulk_source(self.request))
+        ids = selected_user_ids(actor=actor, source=bulk_selection_source(self.request))
         return users_resolve_selection(actor=actor, user_ids=ids)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         users = self.selected_users()
         context.update(self.forms_context(kwargs.get("form")))
-        context["selection"] = _bulk_source(self.request).get("selection", "")
+        context["selection"] = bulk_selection_source(self.request).get("selection", "")
         context["user_ids"] = list(users.values_list("pk", flat=True))
         context["preview"] = list(users[:12])
         context["user_count"] = len(context["user_ids"])
@@ -321,7 +315,7 @@ class BulkEnrollView(AdminRequiredMixin, TemplateView):
 
     def selected_ids(self) -> list[int]:
         actor: User = self.request.user  # type: ignore[assignment]
-        ids = selected_user_ids(actor=actor, source=_bulk_source(self.request))
+        ids = selected_user_ids(actor=actor, source=bulk_selection_source(self.request))
         users = users_resolve_selection(actor=actor, user_ids=ids)
         return list(users.values_list("pk", flat=True))
 
@@ -331,7 +325,7 @@ class BulkEnrollView(AdminRequiredMixin, TemplateView):
         context.update(
             {
                 "form": kwargs.get("form") or EnrollForm(),
-                "selection": _bulk_source(self.request).get("selection", ""),
+                "selection": bulk_selection_source(self.request).get("selection", ""),
                 "user_ids": ids,
                 "user_count": len(ids),
                 "mode": "bulk",

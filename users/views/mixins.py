@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
@@ -44,3 +44,10 @@ class UserRecordMixin(AdminRequiredMixin):
             {"subject": self.subject, "record_tabs": tabs, "active_tab": self.record_tab}
         )
         return context
+
+
+def bulk_selection_source(request: HttpRequest) -> QueryDict:
+    """Where a bulk page reached from the users list finds its users (repeated `user_ids`, or
+    one `selection` token over 100 users; read with `users.selectors.selected_user_ids`): the
+    query string of its GET, the fields of its POST."""
+    return request.POST if request.method == "POST" else request.GET
