@@ -225,7 +225,7 @@ def user_list(
 LIST_SNAPSHOT_IDS = 20_000
 
 
-def _list_cache_key(users: QuerySet[User]) -> str:
+def user_list_cache_key(users: QuerySet[User]) -> str:
     sql, params = users.query.sql_with_params()
     database = connections[users.db].settings_dict["NAME"]
     digest = hashlib.sha256(repr((database, sql, params)).encode()).hexdigest()
@@ -249,7 +249,7 @@ def user_list_page(
     same filters, so a row on the page is always current: a user disabled or renamed out of
     the search meanwhile drops out at once; only the count and the positions may lag, by that
     many seconds. The count is None when `offset` is past the end."""
-    key = _list_cache_key(users)
+    key = user_list_cache_key(users)
     snapshot: dict[str, Any] | None = cache.get(key)
     if snapshot is not None and offset + limit > len(snapshot["ids"]) < snapshot["count"]:
         snapshot = None  # a page beyond the ids kept: number the search again, further

@@ -50,13 +50,13 @@ def _counts(ctx: Any) -> dict[str, int]:
     100-user and the 100,000-user databases are compared in the same state."""
     from django.core.cache import cache
 
-    from users.selectors import _list_cache_key
+    from users.selectors import user_list_cache_key
 
     url = require_view("users:list")
     client = logged_in_client(ctx.admin)
     pages = _pages(ctx)
     user_list = require_callable("users.selectors.user_list")
-    key = _list_cache_key(user_list(actor=ctx.admin, search=SEARCH, department=_department()))
+    key = user_list_cache_key(user_list(actor=ctx.admin, search=SEARCH, department=_department()))
 
     def first_visit(page: int) -> None:
         cache.delete(key)
@@ -94,10 +94,10 @@ def _first_visit(ctx: Any, client: Any, url: str, label: str, page: int) -> Resu
     """The page with the search's cache entry deleted before each request."""
     from django.core.cache import cache
 
-    from users.selectors import _list_cache_key
+    from users.selectors import user_list_cache_key
 
     user_list = require_callable("users.selectors.user_list")
-    key = _list_cache_key(user_list(actor=ctx.admin, search=SEARCH, department=_department()))
+    key = user_list_cache_key(user_list(actor=ctx.admin, search=SEARCH, department=_department()))
     params = _params(page)
 
     def request() -> None:
