@@ -1,6 +1,6 @@
-"""Shared fixtures: people in each role, a small organisation, real Celery workers, and
-whether the servers a test needs are there (skipped locally when they are not; in CI, where
-CI=true, a missing server fails the test instead)."""
+"""Shared fixtures: people in each role, a small organisation and a real Celery worker. The
+database is always PostgreSQL: the machine's in CI (DATABASE_URL), else a throwaway embedded
+server of the test run's own (lms.embedded_db)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ ARTIFACTS_DIR = BASE_DIR / "test-artifacts"
 
 
 def service_missing(reason: str) -> None:
-    """Skip locally, fail in CI: CI promises PostgreSQL and Redis."""
+    """Skip locally, fail in CI: CI promises every tool the tests need (Chromium)."""
     if IN_CI:
         pytest.fail(f"CI needs this and it is missing: {reason}")
     pytest.skip(reason)
@@ -43,26 +43,6 @@ def service_missing(reason: str) -> None:
 def _empty_cache() -> None:
     """Every test starts with an empty cache (the users list keeps search counts there)."""
     cache.clear()
-
-
-@pytest.fixture
-def requires_postgres(db: None) -> None:
-    if connection.vendor != "postgresql":
-        service_missing("needs PostgreSQL (set DATABASE_URL=postgres://...)")
-
-
-@pytest.fixture
-def requires_redis() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        service_missing("needs Redis (set REDIS_URL=redis://...)")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001
-        service_missing(f"Redis at {url} is not answering: {exc}")
-    return url
 
 
 # --- the organisation -------------------------------------------------------------------

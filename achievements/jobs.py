@@ -14,7 +14,7 @@ from achievements.services import (
     points_award_bulk,
     points_deduct_bulk,
 )
-from lms.jobs import ChunkOutcome, job_handler
+from lms.jobs import ChunkOutcome
 from lms.models import BackgroundJob
 from users.models import User
 from users.selectors import users_visible_to
@@ -41,7 +41,6 @@ def _in_scope(job: BackgroundJob, item_ids: list[int], outcome: ChunkOutcome) ->
     return [pk for pk in item_ids if pk in visible]
 
 
-@job_handler("achievements.points")
 def points_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"direction": "award"|"remove", "amount": int, "reason": str, "awarded_at": iso}"""
     _fresh_content_types()
@@ -78,7 +77,6 @@ def points_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     return outcome
 
 
-@job_handler("achievements.badge_grant")
 def badge_grant_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"badge_id": int, "reason": str}"""
     _fresh_content_types()
@@ -103,7 +101,6 @@ def badge_grant_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     return outcome
 
 
-@job_handler("achievements.badge_apply")
 def badge_apply_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"badge_id": int}. Re-checks each user's history, so a replay awards nothing."""
     _fresh_content_types()

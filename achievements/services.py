@@ -157,18 +157,14 @@ def _apply_deltas(deltas: Sequence[tuple[int, int, datetime]]) -> None:
     concurrent awards, removals and batches cannot deadlock."""
     if not deltas:
         return
-    totals = _totals(deltas)
-    if connection.vendor == "postgresql":
-        _upsert_postgresql(totals)
-    else:
-        _upsert_portable(totals.per_user, totals.per_period)
+    _upsert(_totals(deltas))
 
 
 def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _upsert_postgresql(totals: _Totals) -> None:
+def _upsert(totals: _Totals) -> None:
     """ONE statement whatever the number of users: the balances upserted in a data-modifying
     CTE (INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE SET points = points + n),
     then the period rows upserted from its RETURNING rows. Joining on the CTE's output (and
@@ -255,50 +251,6 @@ def _upsert_postgresql(totals: _Totals) -> None:
         )
 
 
-def _upsert_portable(per_user: dict[int, int], per_period: dict[PeriodKey, int]) -> None:
-    """Other databases (SQLite in local runs): create missing rows, then one
-    `UPDATE ... SET points = points + n` per distinct amount."""
-    from users.models import User
-
-    active = dict(
-        User.objects.filter(pk__in={key[0] for key in per_period} | set(per_user)).values_list(
-            "pk", "is_active"
-        )
-    )
-    PointsBalance.objects.bulk_create(
-        [PointsBalance(user_id=pk, is_active=active.get(pk, True)) for pk in sorted(per_user)],
-        ignore_conflicts=True,
-    )
-    by_amount: dict[int, list[int]] = defaultdict(list)
-    for user_id, total in per_user.items():
-        if total:
-            by_amount[total].append(user_id)
-    for total, user_ids in by_amount.items():
-        PointsBalance.objects.filter(user_id__in=sorted(user_ids)).update(
-            points=F("points") + total, updated_at=timezone.now()
-        )
-    PeriodPoints.objects.bulk_create(
-        [
-            PeriodPoints(
-                user_id=user_id,
-                period=period,
-                starts_on=starts_on,
-                is_active=active.get(user_id, True),
-            )
-            for (user_id, period, starts_on) in sorted(per_period)
-        ],
-        ignore_conflicts=True,
-    )
-    grouped: dict[tuple[str, date, int], list[int]] = defaultdict(list)
-    for (user_id, period, starts_on), total in per_period.items():
-        if total:
-            grouped[(period, starts_on, total)].append(user_id)
-    for (period, starts_on, total), user_ids in grouped.items():
-        PeriodPoints.objects.filter(
-            period=period, starts_on=starts_on, user_id__in=sorted(user_ids)
-        ).update(points=F("points") + total)
-
-
 def _balance_take(*, user_id: int, amount: int, awarded_at: datetime) -> bool:
     """Remove `amount` from the user's balance and period rows if the balance has that much;
     False (and nothing changed) when it has not. The check and the change are one conditional
@@ -307,13 +259,6 @@ def _balance_take(*, user_id: int, amount: int, awarded_at: datetime) -> bool:
     both pass. On PostgreSQL the period rows are changed in the same statement, from the
     UPDATE's RETURNING row (so only when it passed, and after the balance row is locked)."""
     per_period = _totals([(user_id, -amount, awarded_at)]).per_period
-    if connection.vendor != "postgresql":
-        removed = PointsBalance.objects.filter(user_id=user_id, points__gte=amount).update(
-            points=F("points") - amount, updated_at=timezone.now()
-        )
-        if removed:
-            _upsert_portable({}, per_period)
-        return bool(removed)
     period_keys = sorted(per_period)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -486,10 +431,6 @@ def _entries_append(*, user_ids: Sequence[int], values: dict[str, Any]) -> list[
     built per row but the ids; elsewhere `bulk_create`."""
     if not user_ids:
         return []
-    if connection.vendor != "postgresql":
-        entries = [PointsEntry(user_id=user_id, **values) for user_id in user_ids]
-        PointsEntry.objects.bulk_create(entries, batch_size=2000)
-        return entries
     names = ", ".join(connection.ops.quote_name(column) for column in _ENTRY_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -837,25 +778,18 @@ def _balances_against_ledger() -> list[tuple[int, int, int]]:
 def _expected_periods() -> dict[tuple[int, str, date], int]:
     """The week and month summaries the ledger implies, in the organisation's time zone."""
     expected: dict[tuple[int, str, date], int] = defaultdict(int)
-    if connection.vendor == "postgresql":
-        entries = connection.ops.quote_name(PointsEntry._meta.db_table)
-        with connection.cursor() as cursor:
-            for kind in (PeriodPoints.Period.WEEK, PeriodPoints.Period.MONTH):
-                cursor.execute(
-                    f"""
-                    SELECT user_id, date_trunc(%s, awarded_at AT TIME ZONE %s)::date, SUM(amount)
-                    FROM {entries} GROUP BY 1, 2
-                    """,  # noqa: S608
-                    [str(kind), settings.TIME_ZONE],
-                )
-                for user_id, starts_on, total in cursor.fetchall():
-                    expected[(user_id, str(kind), starts_on)] += int(total)
-        return expected
-    for user_id, amount, awarded_at in PointsEntry.objects.values_list(
-        "user_id", "amount", "awarded_at"
-    ).iterator(chunk_size=5000):
-        for period, starts_on in period_starts(awarded_at).items():
-            expected[(user_id, str(period), starts_on)] += amount
+    entries = connection.ops.quote_name(PointsEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        for kind in (PeriodPoints.Period.WEEK, PeriodPoints.Period.MONTH):
+            cursor.execute(
+                f"""
+                SELECT user_id, date_trunc(%s, awarded_at AT TIME ZONE %s)::date, SUM(amount)
+                FROM {entries} GROUP BY 1, 2
+                """,  # noqa: S608
+                [str(kind), settings.TIME_ZONE],
+            )
+            for user_id, starts_on, total in cursor.fetchall():
+                expected[(user_id, str(kind), starts_on)] += int(total)
     return expected
 
 
@@ -866,7 +800,7 @@ def points_check(*, repair: bool = False) -> LedgerCheck:
     writer of points until it commits, so nothing awarded meanwhile is miscounted."""
     from users.models import User
 
-    if repair and connection.vendor == "postgresql":
+    if repair:
         tables = ", ".join(
             connection.ops.quote_name(model._meta.db_table)
             for model in (PointsEntry, PointsBalance, PeriodPoints)

@@ -112,11 +112,11 @@ def wait_until(check: Callable[[], bool], *, timeout: float, interval: float = 0
 def copy_rows_seconds(label: str, attnames: Sequence[str], rows: Iterable[Sequence[Any]]) -> float:
     """The database's own limit for writing these rows: one COPY into the model's real table
     (its indexes, constraints and foreign keys included), timed, then rolled back. Fields not
-    named get their default, as `generate_load` writes them. `label` is "app_label.Model"."""
+    named get their default, as `bench.generate` writes them. `label` is "app_label.Model"."""
     from django.apps import apps
     from django.db import connection, transaction
 
-    from lms.management.commands.generate_load import _column_plan
+    from bench.generate import _column_plan
 
     model = apps.get_model(label)
     columns, _, extra = _column_plan(model, attnames)

@@ -1,7 +1,7 @@
 """The benchmark harness: `python -m bench.run [--quick | --users N --ledger M]`.
 
 1. Creates the bench databases on PostgreSQL (a 100-user one for query-count comparisons and
-   the large one), migrates them and fills them with `manage.py generate_load`.
+   the large one), migrates them and fills them with `bench.generate`.
 2. Starts a real Celery worker (`--concurrency=2`, prefork) on the bench Redis db.
 3. Runs every scenario in bench/scenarios several times; prints one table (median, p95, target,
    pass/miss, ratio to the naive way and to PostgreSQL COPY) and writes bench/results.json.
@@ -155,7 +155,7 @@ def build(args: argparse.Namespace, database: str, users: int, ledger: int) -> d
     """Migrate and fill one database; returns the generator's counts and timings."""
     from django.core.management import call_command
 
-    from lms.management.commands.generate_load import generate
+    from bench.generate import generate
 
     use_database(database)
     wanted = {"users": users, "ledger": ledger, "seed": args.seed}
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     import redis
 
     from bench.core import CeleryWorker, Result, Skip
-    from lms.management.commands.generate_load import BENCH_ADMIN_USERNAME
+    from bench.generate import BENCH_ADMIN_USERNAME
     from users.models import User
 
     started_at = datetime.now(UTC)

@@ -17,11 +17,10 @@ from certifications.certificates import (
 )
 from certifications.models import Certification, CertificationAward, CertificationImport
 from certifications.services import AwardRequest, awards_apply
-from lms.jobs import ChunkOutcome, job_handler
+from lms.jobs import ChunkOutcome
 from lms.models import BackgroundJob
 
 
-@job_handler("certifications.award")
 def certification_award_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Award one chunk of users. The job's batch id is every award's source key, so a chunk
     that runs again after its worker died skips the users it already awarded."""
@@ -69,7 +68,6 @@ def certification_import_finish(job: BackgroundJob) -> None:
 
 
 # Sequential: a file may hold the same person twice, and its rows apply in file order.
-@job_handler("certifications.import", parallel=False, finalize=certification_import_finish)
 def certification_import_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Apply one chunk of a CSV import; items are the file's row numbers."""
     imported = (
@@ -121,7 +119,6 @@ def certificates_zip_finish(job: BackgroundJob) -> None:
 
 # Small chunks: a PDF takes ~80 ms, so progress moves, both worker processes render, and a
 # worker that WeasyPrint made grow is recycled between chunks (CELERY_WORKER_MAX_MEMORY_PER_CHILD).
-@job_handler("certifications.zip", finalize=certificates_zip_finish, max_chunk_size=50)
 def certificates_zip_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Render one chunk of PDFs into the job's work folder (a rerun overwrites the same files);
     `certificates_zip_finish` packs the folder when every chunk is done."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.mail.message import EmailMessage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -321,12 +320,10 @@ _AWARD_COPY_COLUMNS = (
 
 
 def _awards_insert(awards: list[CertificationAward]) -> list[CertificationAward]:
-    """Insert new awards and give them their primary keys: COPY on PostgreSQL (several times
-    faster than a multi-row INSERT for thousands of rows), bulk_create elsewhere."""
+    """Insert new awards and give them their primary keys with COPY (several times faster than
+    a multi-row INSERT for thousands of rows)."""
     if not awards:
         return awards
-    if connection.vendor != "postgresql":
-        return CertificationAward.objects.bulk_create(awards, batch_size=2000)
     now = timezone.now()
     for award in awards:
         award.created_at = award.updated_at = now
@@ -556,76 +553,6 @@ def certification_award_unassign(
         manual=True,
     )
     return award
-
-
-# --- automatic awards (event subscribers, see lms/event_kinds.py) --------------------------
-
-
-def _auto_award(events: Sequence[Any], links: dict[int, list[int]], association: str) -> None:
-    """`links` maps a target id (course, plan or activity) to certification ids. Each event's
-    id is the award's source key, so a replayed event finds its own award and does nothing;
-    a repeated completion does not renew an award that is still valid."""
-    wanted: dict[int, list[AwardRequest]] = defaultdict(list)
-    certifications = {
-        c.pk: c
-        for c in Certification.objects.filter(pk__in={c for ids in links.values() for c in ids})
-    }
-    for event in events:
-        if event.subject_id is None or event.target_id is None:
-            continue
-        issued_on = timezone.localdate(event.created_at)
-        for certification_id in links.get(int(event.target_id), []):
-            certification = certifications[certification_id]
-            wanted[certification_id].append(
-                AwardRequest(
-                    user_id=event.subject_id,
-                    issued_on=issued_on,
-                    expires_on=certification.default_expiry(issued_on),
-                    association=association,
-                    external_training_id=(
-                        int(event.target_id) if association == Association.EXTERNAL else None
-                    ),
-                    source_key=f"event:{event.pk}",
-                )
-            )
-    for certification_id, requests in sorted(wanted.items()):
-        awards_apply(
-            certification=certifications[certification_id],
-            requests=requests,
-            actor=None,
-            manual=False,
-            keep_valid=True,
-        )
-
-
-def _links(through: Any, column: str, target_ids: set[int]) -> dict[int, list[int]]:
-    links: dict[int, list[int]] = defaultdict(list)
-    for target_id, certification_id in through.objects.filter(
-        **{f"{column}__in": target_ids}
-    ).values_list(column, "certification_id"):
-        links[target_id].append(certification_id)
-    return links
-
-
-def on_course_completed(events: Sequence[Any]) -> None:
-    ids = {int(e.target_id) for e in events if e.target_id is not None}
-    links = _links(Certification.courses.through, "course_id", ids)
-    if links:
-        _auto_award(events, links, Association.COMPLETION)
-
-
-def on_learning_plan_completed(events: Sequence[Any]) -> None:
-    ids = {int(e.target_id) for e in events if e.target_id is not None}
-    links = _links(Certification.learning_plans.through, "learningplan_id", ids)
-    if links:
-        _auto_award(events, links, Association.COMPLETION)
-
-
-def on_external_training_recorded(events: Sequence[Any]) -> None:
-    ids = {int(e.target_id) for e in events if e.target_id is not None}
-    links = _links(Certification.external_trainings.through, "externaltraining_id", ids)
-    if links:
-        _auto_award(events, links, Association.EXTERNAL)
 
 
 # --- expiry and reminders ----------------------------------------------------------------

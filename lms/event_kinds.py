@@ -64,9 +64,11 @@ class EventKind(models.TextChoices):
 
 # kind -> subscribers, in the order they run. Apps add their own lines here.
 SUBSCRIBERS: dict[str, list[str]] = {
-    EventKind.COURSE_COMPLETED: ["certifications.services.on_course_completed"],
-    EventKind.LEARNING_PLAN_COMPLETED: ["certifications.services.on_learning_plan_completed"],
-    EventKind.EXTERNAL_TRAINING_RECORDED: ["certifications.services.on_external_training_recorded"],
+    EventKind.COURSE_COMPLETED: ["certifications.subscribers.on_course_completed"],
+    EventKind.LEARNING_PLAN_COMPLETED: ["certifications.subscribers.on_learning_plan_completed"],
+    EventKind.EXTERNAL_TRAINING_RECORDED: [
+        "certifications.subscribers.on_external_training_recorded"
+    ],
 }
 
 # achievements: points for passed modules/courses/content, badge rules, leaderboard membership

@@ -1,11 +1,11 @@
 """Background jobs: one pattern for every bulk action.
 
-An app registers a chunk handler for a job kind in its own `jobs.py`:
+Each job kind is listed in lms/job_kinds.py with the dotted path of its chunk handler, a
+function in its app's `jobs.py`:
 
-    @job_handler("users.set_active")
     def users_set_active_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome: ...
 
-and starts work with `bulk_run(...)`. Up to `MERIT_BULK_JOB_THRESHOLD` items run inline, in
+and work starts with `bulk_run(...)`. Up to `MERIT_BULK_JOB_THRESHOLD` items run inline, in
 the request, in one transaction; above it a `BackgroundJob` row and its chunk rows (of
 `MERIT_JOB_CHUNK_SIZE` items) are written and Celery tasks are enqueued after commit: one per
 chunk when the kind's items are independent (`parallel=True`, the default, on PostgreSQL), so
@@ -21,14 +21,17 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from lms.context import acting_impersonator, current_impersonator
+from lms.job_kinds import JOB_KINDS
 from lms.models import BackgroundJob, BackgroundJobChunk
 
 if TYPE_CHECKING:
@@ -58,37 +61,25 @@ JobFinalizer = Callable[[BackgroundJob], None]
 
 
 @dataclass(frozen=True)
-class JobKindOptions:
-    """How a job kind runs. `parallel`: its items are independent (no two items touch the same
-    rows), so its chunks run as separate Celery tasks on every worker process at once.
-    `finalize`: called once, after the last chunk, in the same transaction that finishes the job
-    (for example to pack a ZIP). `max_chunk_size`: a smaller chunk for heavy items (PDFs), so
-    progress moves and a worker can be recycled between chunks."""
+class ResolvedJobKind:
+    """A job kind of lms/job_kinds.py with its functions imported."""
 
-    parallel: bool = True
-    finalize: JobFinalizer | None = None
-    max_chunk_size: int | None = None
+    handler: ChunkHandler
+    parallel: bool
+    finalize: JobFinalizer | None
+    max_chunk_size: int | None
 
 
-JOB_HANDLERS: dict[str, ChunkHandler] = {}
-JOB_KIND_OPTIONS: dict[str, JobKindOptions] = {}
-
-
-def job_handler(
-    kind: str,
-    *,
-    parallel: bool = True,
-    finalize: JobFinalizer | None = None,
-    max_chunk_size: int | None = None,
-) -> Callable[[ChunkHandler], ChunkHandler]:
-    def register(handler: ChunkHandler) -> ChunkHandler:
-        JOB_HANDLERS[kind] = handler
-        JOB_KIND_OPTIONS[kind] = JobKindOptions(
-            parallel=parallel, finalize=finalize, max_chunk_size=max_chunk_size
-        )
-        return handler
-
-    return register
+@cache
+def job_kind(kind: str) -> ResolvedJobKind:
+    """The functions of a job kind (KeyError for a kind lms/job_kinds.py does not list)."""
+    spec = JOB_KINDS[kind]
+    return ResolvedJobKind(
+        handler=import_string(spec.handler),
+        parallel=spec.parallel,
+        finalize=import_string(spec.finalize) if spec.finalize else None,
+        max_chunk_size=spec.max_chunk_size,
+    )
 
 
 # A job is cut into at least this many chunks (when it has enough items), so that every worker
@@ -100,7 +91,7 @@ MIN_CHUNK_SIZE = 100
 def _chunk_size(kind: str, total: int) -> int:
     size = max(1, settings.MERIT_JOB_CHUNK_SIZE)
     size = min(size, max(MIN_CHUNK_SIZE, -(-total // MIN_CHUNKS)))
-    cap = JOB_KIND_OPTIONS.get(kind, JobKindOptions()).max_chunk_size
+    cap = job_kind(kind).max_chunk_size
     return min(size, cap) if cap else size
 
 
@@ -126,13 +117,13 @@ def bulk_run(
     force_background: bool = False,
 ) -> BulkResult:
     """Run a registered bulk action over `item_ids` (deduplicated, in order)."""
-    if kind not in JOB_HANDLERS:
-        raise KeyError(f"No job handler is registered for {kind!r}.")
+    if kind not in JOB_KINDS:
+        raise KeyError(f"lms/job_kinds.py lists no job kind {kind!r}.")
     unique_ids = list(dict.fromkeys(int(pk) for pk in item_ids))
     if len(unique_ids) <= settings.MERIT_BULK_JOB_THRESHOLD and not force_background:
         job = BackgroundJob(kind=kind, label=label, created_by=actor, params=params or {})
         with transaction.atomic():
-            outcome = JOB_HANDLERS[kind](job, unique_ids)
+            outcome = job_kind(kind).handler(job, unique_ids)
         return BulkResult(outcome=outcome)
     return BulkResult(
         job=job_create(kind=kind, label=label, item_ids=unique_ids, actor=actor, params=params)
@@ -194,7 +185,7 @@ def _chunks_ensure(job_id: int) -> None:
 
 
 def _runs_in_parallel(kind: str) -> bool:
-    return settings.MERIT_JOB_PARALLEL and JOB_KIND_OPTIONS[kind].parallel
+    return settings.MERIT_JOB_PARALLEL and job_kind(kind).parallel
 
 
 def job_dispatch(job_id: int) -> None:
@@ -249,7 +240,7 @@ def job_run_chunk(*, job_id: int, index: int) -> bool:
     _chunks_ensure(job_id)
     _job_mark_started(job_id)
     kind = BackgroundJob.objects.values_list("kind", flat=True).get(pk=job_id)
-    handler = JOB_HANDLERS[kind]
+    handler = job_kind(kind).handler
     for attempt in range(1, DEADLOCK_RETRIES + 1):
         try:
             with acting_impersonator(_job_impersonator(job_id)):
@@ -322,9 +313,8 @@ def _chunk_run_once(job_id: int, index: int, handler: ChunkHandler) -> bool:
 def _constraints_check_now() -> None:
     """Run the chunk's deferred foreign-key checks now (seconds for 100,000 rows) rather than at
     COMMIT, while no other chunk waits for the job row lock taken next."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _job_fold(job_id: int, items: int, outcome: ChunkOutcome) -> None:
@@ -358,7 +348,7 @@ def job_finish_if_done(job_id: int) -> None:
                 return
             if BackgroundJobChunk.objects.filter(job_id=job_id, finished_at__isnull=True).exists():
                 return
-            finalize = JOB_KIND_OPTIONS.get(job.kind, JobKindOptions()).finalize
+            finalize = job_kind(job.kind).finalize
             if finalize is not None:
                 finalize(job)
             job.status = (

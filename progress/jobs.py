@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lms.jobs import ChunkOutcome, job_handler
+from lms.jobs import ChunkOutcome
 from lms.models import BackgroundJob
 from progress.models import Course
 from progress.services import ProgressError, progress_mark_complete, progress_reset
@@ -25,7 +25,6 @@ def _scope(job: BackgroundJob, item_ids: list[int], outcome: ChunkOutcome) -> li
     return [pk for pk in item_ids if pk in visible]
 
 
-@job_handler("progress.mark_complete")
 def progress_mark_complete_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"course_id", "activity_ids" (None: entire course), "send_email",
     "enroll_missing"}. Summary: completed / already complete / errors."""
@@ -56,7 +55,6 @@ def progress_mark_complete_chunk(job: BackgroundJob, item_ids: list[int]) -> Chu
     return outcome
 
 
-@job_handler("progress.reset")
 def progress_reset_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"course_id", "activity_ids" (None: entire course)}."""
     outcome = ChunkOutcome()
@@ -83,7 +81,6 @@ def progress_reset_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcom
     return outcome
 
 
-@job_handler("progress.enroll")
 def progress_enroll_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"course_id", "expires_at" (ISO or None), "mark_complete", "send_email"}.
     Bulk enroll and CSV enroll; with mark_complete, the entire course is completed too."""

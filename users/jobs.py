@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 
-from lms.jobs import ChunkOutcome, job_handler
+from lms.jobs import ChunkOutcome
 from lms.models import BackgroundJob
 from users.models import UserGroup
 from users.roles import user_rank
@@ -19,7 +19,6 @@ def _fresh_content_types() -> None:
     ContentType.objects.clear_cache()
 
 
-@job_handler("users.set_active")
 def users_set_active_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"is_active": bool}. Users outside the creator's scope are reported, not touched."""
     _fresh_content_types()
@@ -56,7 +55,6 @@ def users_set_active_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutc
     return outcome
 
 
-@job_handler("users.add_to_group")
 def users_add_to_group_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"group_id": int}. One INSERT per chunk; members already in the group are
     counted as unchanged, so a replayed chunk adds nobody twice."""

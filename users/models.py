@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Concat, Lower, Upper
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
@@ -31,8 +33,13 @@ class Department(TimeStampedModel):
     class Meta:
         ordering = ["path"]
         constraints = [
+            # Siblings have distinct names whatever their case, at the top level too (where
+            # parent is NULL, which a plain unique constraint would treat as all different).
             models.UniqueConstraint(
-                fields=["parent", "name"], name="department_unique_name_in_parent"
+                Lower("name"),
+                "parent",
+                name="department_unique_name_in_parent",
+                nulls_distinct=False,
             ),
         ]
 
@@ -96,6 +103,27 @@ class User(AbstractUser):
     # ends (also after they are enabled again), whatever the session store, without reading
     # anyone's sessions.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # The users-list search: first name, last name, username and e-mail in one upper-case
+    # string, kept by PostgreSQL on every write and trigram-indexed, so a search term is one
+    # indexed `LIKE '%TERM%'` per row instead of four upper-cased ones. A term never holds
+    # whitespace (the search is split on it), so it matches this string exactly when it
+    # matches one of the four fields. All four are NOT NULL.
+    search_upper = models.GeneratedField(
+        expression=Upper(
+            Concat(
+                "first_name",
+                Value(" "),
+                "last_name",
+                Value(" "),
+                "username",
+                Value(" "),
+                "email",
+                output_field=models.TextField(),
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     objects: MeritUserManager = MeritUserManager()  # type: ignore[misc]
 
@@ -109,6 +137,7 @@ class User(AbstractUser):
             models.Index(fields=["last_name", "first_name", "id"], name="user_name_order"),
             models.Index(fields=["is_active", "last_name", "first_name"], name="user_active_name"),
             models.Index(fields=["last_login"], name="user_last_login"),
+            GinIndex(OpClass("search_upper", name="gin_trgm_ops"), name="user_search_upper_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -14,13 +14,11 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    TextField,
     Value,
     When,
     Window,
@@ -126,31 +124,6 @@ USER_SORTS = {
 STATUS_CHOICES = (("active", "Active"), ("disabled", "Disabled"), ("all", "All"))
 
 
-class UserSearchText(Func):
-    """First name, last name, username and e-mail in one upper-case string, separated by
-    spaces, for the users-list search: one `LIKE` per row and term instead of four ORed
-    `UPPER(column) LIKE`. A search term never holds whitespace (the search is split on it), so
-    a term matches the string exactly when it matches one of the four fields. All four columns
-    are NOT NULL, so `||` needs no COALESCE.
-
-    On PostgreSQL this is the stored generated column `search_upper` that
-    users/migrations/0003 adds (with a trigram index): upper-casing 36,000 rows per search
-    was a third of the query at 100,000 users. Elsewhere (SQLite) it is computed."""
-
-    template = "UPPER(%(expressions)s)"
-    arg_joiner = " || ' ' || "
-    output_field = TextField()
-
-    def __init__(self) -> None:
-        super().__init__(F("first_name"), F("last_name"), F("username"), F("email"))
-
-    def as_postgresql(
-        self, compiler: Any, connection: Any, **extra_context: Any
-    ) -> tuple[str, list[Any]]:
-        table = compiler.quote_name_unless_alias(self.get_source_expressions()[0].alias)
-        return f'{table}."search_upper"', []
-
-
 def _role_rank_subquery() -> Subquery:
     """The rank of the user's highest role (3 super admin ... 0 learner), for sorting."""
     rank = Case(
@@ -182,9 +155,8 @@ def user_list(
         users = users.filter(is_active=False)
     terms = search.split()
     if terms:
-        users = users.alias(search_text=UserSearchText())
         for term in terms:  # LIKE '%' || UPPER(term) || '%', with % and _ escaped
-            users = users.filter(search_text__contains=Upper(Value(term)))
+            users = users.filter(search_upper__contains=Upper(Value(term)))
     if department is not None:
         subtree = department_subtree(department)
         users = users.filter(

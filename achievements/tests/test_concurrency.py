@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import pytest
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 from django.db.models import Sum
@@ -14,8 +13,6 @@ from django.db.models import Sum
 from achievements.models import PointsBalance, PointsEntry
 from achievements.services import points_award, points_deduct
 from users.models import User
-
-pytestmark = pytest.mark.postgres
 
 
 def _in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
@@ -45,7 +42,7 @@ def _ledger_sum(user: User) -> int:
 
 
 def test_fifty_concurrent_awards_leave_balance_equal_to_ledger(
-    requires_postgres: None, transactional_db: None, admin_user: User, learner_user: User
+    transactional_db: None, admin_user: User, learner_user: User
 ) -> None:
     errors = _in_threads(
         50,
@@ -59,7 +56,7 @@ def test_fifty_concurrent_awards_leave_balance_equal_to_ledger(
 
 
 def test_concurrent_removals_never_go_below_zero(
-    requires_postgres: None, transactional_db: None, admin_user: User, learner_user: User
+    transactional_db: None, admin_user: User, learner_user: User
 ) -> None:
     points_award(user=learner_user, amount=100, reason="Start", actor=admin_user)
     errors = _in_threads(
@@ -71,7 +68,7 @@ def test_concurrent_removals_never_go_below_zero(
 
 
 def test_concurrent_events_crossing_a_threshold_award_the_badge_once_and_lose_no_event(
-    requires_postgres: None, transactional_db: None, learner_user: User
+    transactional_db: None, learner_user: User
 ) -> None:
     from achievements.models import UserBadge
     from achievements.services import community_event_record
@@ -94,7 +91,7 @@ def test_concurrent_events_crossing_a_threshold_award_the_badge_once_and_lose_no
 
 
 def test_a_module_completion_reported_twice_at_once_awards_points_once(
-    requires_postgres: None, transactional_db: None, learner_user: User
+    transactional_db: None, learner_user: User
 ) -> None:
     from achievements.tests.factories import ModuleFactory, module_completed
 
@@ -106,7 +103,7 @@ def test_a_module_completion_reported_twice_at_once_awards_points_once(
 
 
 def test_two_admins_granting_the_same_badge_at_once_both_count(
-    requires_postgres: None, transactional_db: None, admin_user: User, learner_user: User
+    transactional_db: None, admin_user: User, learner_user: User
 ) -> None:
     from achievements.models import UserBadge
     from achievements.services import badge_grant
@@ -122,7 +119,7 @@ def test_two_admins_granting_the_same_badge_at_once_both_count(
 
 
 def test_bulk_awards_in_any_order_and_single_awards_at_once_never_deadlock(
-    requires_postgres: None, transactional_db: None, admin_user: User
+    transactional_db: None, admin_user: User
 ) -> None:
     """Every writer locks balance rows in user order, then period rows: bulk awards naming
     the same users in different orders, and awards to one of them, all go through."""

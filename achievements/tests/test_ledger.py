@@ -158,7 +158,6 @@ def test_nothing_is_removed_while_gamification_is_off(admin_user: User, learner_
 
 
 def test_an_award_is_three_statements_and_its_event(
-    requires_postgres: None,
     admin_user: User,
     learner_user: User,
     django_assert_num_queries: Any,
@@ -173,7 +172,6 @@ def test_an_award_is_three_statements_and_its_event(
 
 
 def test_a_removal_is_three_statements_and_its_event(
-    requires_postgres: None,
     admin_user: User,
     learner_user: User,
     django_assert_num_queries: Any,

@@ -29,7 +29,7 @@ def _tabs(heavy: Any) -> list[tuple[str, str]]:
 
 
 def _heavy() -> Any:
-    from lms.management.commands.generate_load import HEAVY_USERNAME
+    from bench.generate import HEAVY_USERNAME
     from users.models import User
 
     heavy = User.objects.filter(username=HEAVY_USERNAME).first()

@@ -141,9 +141,8 @@ def test_large_file_applies_as_a_job_that_resumes_without_duplicates(admin_user)
     assert CertificationAward.objects.count() == 12
 
 
-@pytest.mark.postgres
 @override_settings(MERIT_JOB_CHUNK_SIZE=5000)
-def test_a_file_of_50000_rows_is_checked_and_applied(requires_postgres, admin_user):
+def test_a_file_of_50000_rows_is_checked_and_applied(admin_user):
     User.objects.bulk_create(
         [User(username=f"bulk{n}", email=f"bulk{n}@example.com") for n in range(50_000)],
         batch_size=5000,

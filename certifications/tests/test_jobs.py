@@ -10,7 +10,7 @@ from certifications.services import certification_award_start
 from certifications.tests.factories import AwardFactory, CertificationFactory
 from conftest import wait_for
 from lms.event_kinds import EventKind
-from lms.jobs import JOB_HANDLERS, job_execute, job_run_chunk
+from lms.jobs import job_execute, job_kind, job_run_chunk
 from lms.models import BackgroundJob, Event
 from lms.tasks import job_run
 from users.tests.factories import UserFactory
@@ -104,7 +104,7 @@ def test_a_chunk_replayed_after_its_commit_skips_the_users_it_awarded(admin_user
         actor=admin_user,
     )
     job = result.job
-    handler = JOB_HANDLERS[job.kind]
+    handler = job_kind(job.kind).handler
     handler(job, [u.pk for u in users[:4]])
     outcome = handler(job, [u.pk for u in users[:4]])
     assert +outcome.counts == {"skipped (already awarded by this run)": 4}

@@ -281,7 +281,7 @@ def test_replayed_completion_event_awards_nothing_twice():
         target=course,
         details={"course_id": course.pk},
     )
-    from certifications.services import on_course_completed
+    from certifications.subscribers import on_course_completed
 
     on_course_completed([event])
     event_record(kind=EventKind.COURSE_COMPLETED, actor=user, subject=user, target=course)
@@ -380,9 +380,8 @@ def test_unassigned_awards_get_no_reminder(admin_user):
     assert run.renewal_emails == 0 and not mail.outbox
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_awards_to_the_same_users_take_turns(requires_postgres, admin_user):
+def test_concurrent_awards_to_the_same_users_take_turns(admin_user):
     """Two awarders at once (two admins, or a job and a course completion): without the lock
     both would insert a current award and one would fail on the unique constraint."""
     import threading

@@ -1,6 +1,7 @@
 """Settings shared by every mode. Everything that differs between machines comes from the
 environment (see .env.example); local.py, test.py and production.py only adjust."""
 
+import sys
 from pathlib import Path
 
 import environ
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
     "hijack",
@@ -70,15 +72,29 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'merit.sqlite3'}")}
+# PostgreSQL only (docs/decisions/0004-postgresql-only.md): an external server when
+# DATABASE_URL is set, else the embedded server of lms.embedded_db with its data in var/pgdata.
+DATABASE_URL = env("DATABASE_URL", default="")
+MERIT_EMBEDDED_PGDATA = env("MERIT_EMBEDDED_PGDATA", default=str(VAR_DIR / "pgdata"))
+MERIT_EMBEDDED_DATABASE = "merit"
+MERIT_EMBEDDED_THROWAWAY = False
+if DATABASE_URL:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit(
+            f"Merit runs on PostgreSQL only, and DATABASE_URL={DATABASE_URL.split(':', 1)[0]}:... "
+            "is not PostgreSQL: unset DATABASE_URL to use the embedded server (data in var/pgdata) "
+            "or set DATABASE_URL=postgres://USER@HOST:5432/NAME."
+        )
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "lms.embedded_db",
+            "NAME": MERIT_EMBEDDED_DATABASE,
+            "USER": "postgres",
+        }
+    }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the worker and the web server write side by side; a busy timeout instead of
-    # "database is locked" errors when they meet.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-    )
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_merit.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -171,10 +187,8 @@ MERIT_ORGANISATION_NAME = env("MERIT_ORGANISATION_NAME", default="My Company")
 MERIT_BULK_JOB_THRESHOLD = env.int("MERIT_BULK_JOB_THRESHOLD", default=100)
 MERIT_JOB_CHUNK_SIZE = env.int("MERIT_JOB_CHUNK_SIZE", default=2000)
 # Chunks of a job whose items are independent run as separate tasks, on every worker process at
-# once. SQLite has one writer, so there they run one after another.
-MERIT_JOB_PARALLEL = env.bool(
-    "MERIT_JOB_PARALLEL", default=DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
-)
+# once; off, they run one after another in one task.
+MERIT_JOB_PARALLEL = env.bool("MERIT_JOB_PARALLEL", default=True)
 MERIT_SITE_URL = env("MERIT_SITE_URL", default="http://127.0.0.1:8000")
 # Certificate ZIPs with more PDFs than this are built by a background job.
 MERIT_CERTIFICATE_ZIP_INLINE_MAX = env.int("MERIT_CERTIFICATE_ZIP_INLINE_MAX", default=20)

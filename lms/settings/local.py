@@ -1,4 +1,5 @@
-"""Development: DEBUG on, mail to the console, embedded defaults (SQLite, filesystem broker)."""
+"""Development: DEBUG on, mail to the console, embedded defaults (PostgreSQL in var/pgdata, the
+filesystem broker in var/broker)."""
 
 from lms.settings.base import *
 from lms.settings.base import env

@@ -10,13 +10,13 @@ from django.test import override_settings
 from conftest import wait_for
 from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record_bulk
+from lms.job_kinds import JOB_KINDS, JobKind
 from lms.jobs import (
     ChunkOutcome,
     bulk_run,
     job_create,
     job_execute,
     job_finish_if_done,
-    job_handler,
     job_run_chunk,
 )
 from lms.models import BackgroundJob, BackgroundJobChunk, Event
@@ -138,7 +138,6 @@ def _items_finish(job: BackgroundJob) -> None:
     FINALIZED.append(job.pk)
 
 
-@job_handler("tests.items", finalize=_items_finish)
 def _items_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Records one event per item, so that a test can count how often each item was done;
     item 13 is a bug."""
@@ -150,6 +149,11 @@ def _items_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
         specs=[EventSpec(subject=None, details={"item": pk}) for pk in item_ids],
     )
     return ChunkOutcome(done=len(item_ids), counts=Counter(items=len(item_ids)))
+
+
+JOB_KINDS["tests.items"] = JobKind(
+    "lms.tests.test_jobs._items_chunk", finalize="lms.tests.test_jobs._items_finish"
+)
 
 
 def _items_done() -> list[int]:
@@ -312,7 +316,6 @@ ATTEMPTS: Counter[int] = Counter()
 BOTH_HOLD_ONE = threading.Barrier(2, timeout=30)
 
 
-@job_handler("tests.deadlock")
 def _deadlocking_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Chunk [1] locks row a then b, chunk [2] b then a: on their first attempt both hold one
     row and wait for the other's, which PostgreSQL breaks by failing one of them."""
@@ -325,10 +328,13 @@ def _deadlocking_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     return ChunkOutcome(done=1, counts=Counter(done=1))
 
 
+JOB_KINDS["tests.deadlock"] = JobKind("lms.tests.test_jobs._deadlocking_chunk")
+
+
 @pytest.mark.django_db(transaction=True)
 @override_settings(MERIT_JOB_CHUNK_SIZE=1)
 def test_a_chunk_that_loses_a_deadlock_runs_again_instead_of_failing_the_job(
-    requires_postgres: None, admin_user: User
+    admin_user: User,
 ) -> None:
     DEADLOCK_ROWS.update(a=admin_user.pk, b=UserFactory().pk)
     ATTEMPTS.clear()

@@ -18,11 +18,10 @@ from users.models import User
 K = Activity.Kind
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("round_", range(3))
 def test_learner_and_admin_completing_together_leave_one_completion(
-    round_: int, requires_postgres: None, admin_user: User, learner_user: User
+    round_: int, db: None, admin_user: User, learner_user: User
 ) -> None:
     course, acts = course_with(K.LESSON, K.LESSON)
     enroll(learner_user, course)

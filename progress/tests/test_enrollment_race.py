@@ -75,10 +75,9 @@ def _submitted_twice_at_once(monkeypatch: Any, submit_one: Callable[[], Any]) ->
     return outcomes
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_double_submitted_plan_enrollment_is_refused_with_a_message(
-    requires_postgres: None, admin_user: User, learner_user: User, monkeypatch: Any
+    admin_user: User, learner_user: User, monkeypatch: Any
 ) -> None:
     plan = LearningPlanFactory(title="Sales Starter Path")
     course, _ = course_with("lesson", title="Onboarding")
@@ -96,10 +95,9 @@ def test_a_double_submitted_plan_enrollment_is_refused_with_a_message(
     assert Enrollment.objects.filter(user=learner_user, course=course).count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_double_submitted_course_enrollment_is_refused_with_a_message(
-    requires_postgres: None, admin_user: User, learner_user: User, monkeypatch: Any
+    admin_user: User, learner_user: User, monkeypatch: Any
 ) -> None:
     course, _ = course_with("lesson", title="Onboarding")
 

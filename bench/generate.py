@@ -1,29 +1,37 @@
 """Build a large, reproducible organisation for the benchmarks (see bench/README.md).
 
-    python manage.py generate_load --users 100000 --ledger 1000000 --seed 2026
+    .venv/bin/python -m bench.generate --users 100000 --ledger 1000000 --seed 2026
 
-Everything is written with bulk inserts: PostgreSQL `COPY` (psycopg's `cursor.copy()`), or
-multi-row INSERTs on other databases. Primary keys are allocated up front, so memberships and
-ledger rows can point at users without reading them back. The same seed gives the same
-people, departments, memberships and history (names, usernames, e-mails, who is where);
-only primary keys and creation times differ between databases.
+Everything is written with PostgreSQL `COPY` (psycopg's `cursor.copy()`). Primary keys are
+allocated up front, so memberships and ledger rows can point at users without reading them
+back. The same seed gives the same people, departments, memberships and history (names,
+usernames, e-mails, who is where); only primary keys and creation times differ between
+databases.
 
 Data for the other apps (courses, progress, ledger, badges, certification awards) is generated
 only for the models that exist, so the command works while the apps are being built."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import random
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+if __name__ == "__main__":  # run as a script: Django is set up before the models are imported
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings.local")
+    import django
+
+    django.setup()
+
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -175,11 +183,11 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+class GenerateError(Exception):
+    """The generator was asked for something it cannot do; nothing was written."""
+
+
 # --- bulk writing -------------------------------------------------------------------------
-
-
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def ids_allocate(model: type[models.Model], count: int) -> range:
@@ -189,17 +197,15 @@ def ids_allocate(model: type[models.Model], count: int) -> range:
     pk_column = model._meta.pk.column
     with connection.cursor() as cursor:
         # names come from the model's own metadata, never from input
-        cursor.execute(f"SELECT COALESCE(MAX({pk_column}), 0) FROM {table}")  # noqa: S608
+        cursor.execute(f"SELECT COALESCE(MAX({pk_column}), 0) FROM {table}")
         start = int(cursor.fetchone()[0]) + 1
     return range(start, start + count)
 
 
 def sequence_sync(model: type[models.Model]) -> None:
-    if not _is_postgres():
-        return
     table = model._meta.db_table
     pk_column = model._meta.pk.column
-    highest = f"SELECT COALESCE(MAX({pk_column}), 0) FROM {table}"  # noqa: S608 - model names
+    highest = f"SELECT COALESCE(MAX({pk_column}), 0) FROM {table}"
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence(%s, %s), GREATEST(({highest}), 1))",
@@ -219,11 +225,11 @@ def _column_plan(
     columns: list[str] = [str(fields[name].column) for name in given]
     converters: list[Callable[[Any], Any] | None] = []
     for name in given:
-        is_json = isinstance(fields[name], models.JSONField) and _is_postgres()
+        is_json = isinstance(fields[name], models.JSONField)
         converters.append(Jsonb if is_json else None)
     extra_values: list[Any] = []
     for name, model_field in fields.items():
-        if name in given or (model_field.primary_key and name not in given):
+        if name in given or model_field.primary_key or model_field.generated:
             continue
         if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
             value: Any = now
@@ -234,8 +240,8 @@ def _column_plan(
         elif model_field.empty_strings_allowed:
             value = ""
         else:
-            raise CommandError(f"{model.__name__}.{name} has no default: add it to the generator.")
-        if isinstance(model_field, models.JSONField) and _is_postgres():
+            raise GenerateError(f"{model.__name__}.{name} has no default: add it to the generator.")
+        if isinstance(model_field, models.JSONField):
             value = Jsonb(value)
         columns.append(str(model_field.column))
         extra_values.append(value)
@@ -245,44 +251,29 @@ def _column_plan(
 def rows_insert(
     model: type[models.Model], attnames: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
-    """Insert rows (tuples in `attnames` order) into `model`'s table: COPY on PostgreSQL,
-    multi-row INSERT elsewhere. Fields not named get their default."""
+    """Insert rows (tuples in `attnames` order) into `model`'s table with COPY. Fields not named
+    get their default."""
     columns, converters, extra = _column_plan(model, attnames)
     written = 0
-    if _is_postgres():
-        column_sql = ", ".join(f'"{name}"' for name in columns)
-        plain = all(conv is None for conv in converters)
-        extra_tuple = tuple(extra)
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f'COPY "{model._meta.db_table}" ({column_sql}) FROM STDIN') as copy,
-        ):
-            for row in rows:
-                if plain:
-                    copy.write_row(tuple(row) + extra_tuple)
-                else:
-                    copy.write_row(
-                        tuple(
-                            value if conv is None else conv(value)
-                            for conv, value in zip(converters, row, strict=True)
-                        )
-                        + extra_tuple
+    column_sql = ", ".join(f'"{name}"' for name in columns)
+    plain = all(conv is None for conv in converters)
+    extra_tuple = tuple(extra)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f'COPY "{model._meta.db_table}" ({column_sql}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            if plain:
+                copy.write_row(tuple(row) + extra_tuple)
+            else:
+                copy.write_row(
+                    tuple(
+                        value if conv is None else conv(value)
+                        for conv, value in zip(converters, row, strict=True)
                     )
-                written += 1
-        return written
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    extra_names = [f.attname for f in fields.values() if f.column in columns[len(attnames) :]]
-    batch: list[models.Model] = []
-    for row in rows:
-        values = dict(zip(attnames, row, strict=True))
-        values.update(zip(extra_names, extra, strict=True))
-        batch.append(model(**values))
-        written += 1
-        if len(batch) >= 500:
-            model._default_manager.bulk_create(batch)
-            batch = []
-    if batch:
-        model._default_manager.bulk_create(batch)
+                    + extra_tuple
+                )
+            written += 1
     return written
 
 
@@ -334,7 +325,7 @@ def users_generate(
     rng: random.Random, count: int, squads: list[int], weights: list[float], plan: Plan
 ) -> range:
     if User.objects.filter(username__startswith=f"{USERNAME_PREFIX}-").exists():
-        raise CommandError(
+        raise GenerateError(
             "Load users already exist in this database: generate into a fresh database "
             "(the benchmark harness creates one)."
         )
@@ -660,13 +651,16 @@ def progress_generate(
 def generate(*, users: int, ledger: int, seed: int, stdout: Any = None) -> Plan:
     from users.services import roles_ensure
 
+    if users < 1 or ledger < 0:
+        raise GenerateError("--users must be at least 1 and --ledger at least 0.")
+
     plan = Plan()
     rng = random.Random(seed)
 
     def step(name: str, started: float) -> None:
         plan.timings[name] = round(time.perf_counter() - started, 2)
         if stdout is not None:
-            stdout.write(f"  {name}: {plan.timings[name]:.1f} s")
+            stdout.write(f"  {name}: {plan.timings[name]:.1f} s\n")
 
     with transaction.atomic():
         roles_ensure()
@@ -693,33 +687,28 @@ def generate(*, users: int, ledger: int, seed: int, stdout: Any = None) -> Plan:
         badges_generate(rng, user_ids, plan)
         certifications_generate(rng, user_ids, plan)
         step("badges and certifications", started)
-    if _is_postgres():
-        # Bulk-loaded tables have no visibility map yet, so index-only scans (the leaderboard
-        # counts) would visit the heap: VACUUM as autovacuum soon would, unless inside a
-        # transaction (tests), where only ANALYZE is allowed.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
+    # Bulk-loaded tables have no visibility map yet, so index-only scans (the leaderboard
+    # counts) would visit the heap: VACUUM as autovacuum soon would, unless inside a
+    # transaction (tests), where only ANALYZE is allowed.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
     return plan
 
 
-class Command(BaseCommand):
-    help = "Generate a large, reproducible organisation for the benchmarks."
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__)
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--ledger", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    options = parser.parse_args(argv)
+    started = time.perf_counter()
+    plan = generate(
+        users=options.users, ledger=options.ledger, seed=options.seed, stdout=sys.stdout
+    )
+    elapsed = time.perf_counter() - started
+    summary = ", ".join(f"{name} {count:,}" for name, count in plan.counts.items())
+    print(f"Generated in {elapsed:.1f} s: {summary}")
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--users", type=int, default=10_000)
-        parser.add_argument("--ledger", type=int, default=100_000)
-        parser.add_argument("--seed", type=int, default=2026)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        if options["users"] < 1 or options["ledger"] < 0:
-            raise CommandError("--users must be at least 1 and --ledger at least 0.")
-        started = time.perf_counter()
-        plan = generate(
-            users=options["users"],
-            ledger=options["ledger"],
-            seed=options["seed"],
-            stdout=self.stdout,
-        )
-        elapsed = time.perf_counter() - started
-        summary = ", ".join(f"{name} {count:,}" for name, count in plan.counts.items())
-        self.stdout.write(self.style.SUCCESS(f"Generated in {elapsed:.1f} s: {summary}"))
+if __name__ == "__main__":
+    main()

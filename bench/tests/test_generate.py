@@ -1,4 +1,4 @@
-"""`manage.py generate_load` at a tiny size: the counts it promises, and the same data again
+"""`bench.generate` at a tiny size: the counts it promises, and the same data again
 from the same seed. (Timings are the benchmark's business, not the suite's.)"""
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from lms.management.commands.generate_load import (
+from bench.generate import (
     ACTIVITIES_PER_MODULE,
     BENCH_ADMIN_USERNAME,
     COURSE_COUNT,
@@ -21,6 +20,8 @@ from lms.management.commands.generate_load import (
     MODULES_PER_COURSE,
     SQUADS_PER_TEAM,
     TEAMS_PER_DIVISION,
+    GenerateError,
+    generate,
 )
 from users.models import Department, User
 from users.roles import Role
@@ -28,7 +29,7 @@ from users.roles import Role
 
 def _generate(users: int, seed: int, ledger: int = 0) -> str:
     out = StringIO()
-    call_command("generate_load", users=users, ledger=ledger, seed=seed, stdout=out)
+    generate(users=users, ledger=ledger, seed=seed, stdout=out)
     return out.getvalue()
 
 
@@ -123,14 +124,14 @@ def test_generate_load_gives_different_people_from_another_seed() -> None:
 @pytest.mark.django_db
 def test_generate_load_refuses_to_add_a_second_load_to_the_same_database() -> None:
     _generate(users=5, seed=7)
-    with pytest.raises(CommandError, match="already exist"):
+    with pytest.raises(GenerateError, match="already exist"):
         _generate(users=5, seed=7)
     assert User.objects.filter(username__startswith="load-").count() == 5
 
 
 @pytest.mark.django_db
 def test_generate_load_rejects_a_size_below_one_user() -> None:
-    with pytest.raises(CommandError, match="--users"):
+    with pytest.raises(GenerateError, match="--users"):
         _generate(users=0, seed=7)
     assert not User.objects.filter(username__startswith="load-").exists()
 
