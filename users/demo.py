@@ -48,6 +48,9 @@ LAST_NAMES = [
 ]  # fmt: skip
 TOTAL_PEOPLE = 69
 DISABLED = 4
+# A branch big enough that its bulk actions (award points or a certification to the whole
+# branch) run as background jobs with a progress bar: over MERIT_BULK_JOB_THRESHOLD (100).
+FIELD_SALES_PEOPLE = 150
 GROUPS = [
     ("Sales Team", "Everyone who sells."),
     ("New Hires", "Joined in the last three months."),
@@ -70,6 +73,7 @@ def _organisation() -> dict[str, Department]:
         "care": child("Customer Care", root),
         "sales": sales,
         "active_sales": child("Active Sales", sales),
+        "field_sales": child("Field Sales", sales),
     }
 
 
@@ -83,8 +87,20 @@ def _custom_fields() -> tuple[CustomField, CustomField]:
     return employee_id, start_date
 
 
+def _field_sales() -> list[tuple[str, str, str, str, list[str]]]:
+    """The Field Sales branch's learners (always the same)."""
+    people = []
+    for index in range(FIELD_SALES_PEOPLE):
+        first = FIRST_NAMES[(index * 5 + 2) % len(FIRST_NAMES)]
+        last = LAST_NAMES[(index * 11 + 3) % len(LAST_NAMES)]
+        username = f"{first[0]}{last}{index + 1:03d}".lower()
+        people.append((username, first, last, "field_sales", [Role.LEARNER]))
+    return people
+
+
 def _people() -> list[tuple[str, str, str, str, list[str]]]:
-    """The 69 demo people: the named ones, then generated ones (always the same)."""
+    """The 69 demo people of the original departments: the named ones, then generated ones
+    (always the same)."""
     people = list(NAMED_PEOPLE)
     departments = ["hr", "care", "sales", "active_sales", "care", "active_sales"]
     for index in range(TOTAL_PEOPLE - len(NAMED_PEOPLE)):
@@ -111,7 +127,8 @@ def seed_demo(*, stdout: Any) -> None:
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     created = 0
     people = _people()
-    for index, (username, first, last, department_key, roles) in enumerate(people):
+    field_sales = _field_sales()
+    for index, (username, first, last, department_key, roles) in enumerate(people + field_sales):
         # Draw the random values for every person, existing or not, so each run is the same.
         phone = f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
         street = f"{rng.randint(1, 240)} {rng.choice(['Oak', 'Elm', 'Maple', 'Cedar', 'Pine'])} St"
@@ -121,16 +138,20 @@ def seed_demo(*, stdout: Any) -> None:
             continue
         department = org[department_key]
         user_groups = []
-        if department_key in ("sales", "active_sales"):
+        if department_key in ("sales", "active_sales", "field_sales"):
             user_groups.append(groups["Sales Team"])
         if started > date(2025, 1, 1):
             user_groups.append(groups["New Hires"])
         if index % 9 == 4:
             user_groups.append(groups["Mentors"])
-        is_active = not (len(people) - DISABLED <= index)
+        is_active = not (len(people) - DISABLED <= index < len(people))
         user = user_create(
             username=username,
-            email=f"{first}.{last}@mycompany.example".lower(),
+            email=(
+                f"{username}@mycompany.example"
+                if department_key == "field_sales"
+                else f"{first}.{last}@mycompany.example".lower()
+            ),
             first_name=first,
             last_name=last,
             roles=roles,

@@ -22,15 +22,16 @@ def _counts() -> tuple[int, ...]:
     )
 
 
-def test_seed_demo_builds_the_organisation_and_69_people() -> None:
+def test_seed_demo_builds_the_organisation_and_219_people() -> None:
     call_command("seed_demo", stdout=io.StringIO())
-    assert User.objects.count() == 69
+    assert User.objects.count() == 219
     assert set(Department.objects.values_list("name", flat=True)) == {
         "My Company",
         "Human Resource",
         "Customer Care",
         "Sales Department",
         "Active Sales",
+        "Field Sales",
     }
     anna = User.objects.get(username="anna")
     assert anna.get_full_name() == "Anna Smith"
@@ -40,6 +41,10 @@ def test_seed_demo_builds_the_organisation_and_69_people() -> None:
     for role in Role:
         assert User.objects.filter(groups__name=role).exists(), role
     assert User.objects.filter(is_active=False).count() == 4
+    field_sales = Department.objects.get(name="Field Sales")
+    assert field_sales.parent.name == "Sales Department"
+    # Over the bulk threshold, so a bulk action on the branch runs as a background job.
+    assert field_sales.members.filter(is_active=True).count() == 150
     salesadmin = User.objects.get(username="salesadmin")
     assert [d.name for d in salesadmin.administered_departments.all()] == ["Sales Department"]
 
