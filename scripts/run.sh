@@ -7,7 +7,17 @@ mkdir -p var
 "$VENV_BIN/celery" -A lms worker -B --concurrency=2 -l info \
   --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
 WORKER_PID=$!
-trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+stopped=""
+stop_all() {
+  [ -n "$stopped" ] && return
+  stopped=1
+  kill "$WORKER_PID" 2>/dev/null || true
+  wait "$WORKER_PID" 2>/dev/null || true
+  # The embedded PostgreSQL (no DATABASE_URL) stops when its last live user is gone.
+  "$PY" -m lms.embedded_db stop || true
+}
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT TERM
 cat <<MSG
 
   Merit is running at http://$HOST:$PORT/
