@@ -12,7 +12,11 @@ stop_all() {
   [ -n "$stopped" ] && return
   stopped=1
   kill "$WORKER_PID" 2>/dev/null || true
-  wait "$WORKER_PID" 2>/dev/null || true
+  # A warm shutdown finishes the task at hand; a worker whose pool children were signalled
+  # with it (Ctrl-C reaches the whole process group) can hang in billiard's exit: give up after
+  # a while rather than wait forever.
+  for _ in $(seq 1 60); do kill -0 "$WORKER_PID" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$WORKER_PID" 2>/dev/null || true
   # The embedded PostgreSQL (no DATABASE_URL) stops when its last live user is gone.
   "$PY" -m lms.embedded_db stop || true
 }
