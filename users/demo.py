@@ -89,7 +89,7 @@ def _custom_fields() -> tuple[CustomField, CustomField]:
 
 def _field_sales() -> list[tuple[str, str, str, str, list[str]]]:
     """The Field Sales branch's learners (always the same)."""
-    people = []
+    people: list[tuple[str, str, str, str, list[str]]] = []
     for index in range(FIELD_SALES_PEOPLE):
         first = FIRST_NAMES[(index * 5 + 2) % len(FIRST_NAMES)]
         last = LAST_NAMES[(index * 11 + 3) % len(LAST_NAMES)]
