@@ -57,3 +57,15 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_at_start_with_one_line() -> None:
+    result = _manage(
+        "check", DJANGO_SETTINGS_MODULE="lms.settings.local", DATABASE_URL="sqlite:///var/x.db"
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "PostgreSQL only" in lines[0]
+    assert "unset DATABASE_URL" in lines[0] and "postgres://" in lines[0]
