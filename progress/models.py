@@ -120,6 +120,16 @@ class ExternalTraining(TimeStampedModel):
 # --- access and progress --------------------------------------------------------------------
 
 
+class AccessSource(models.TextChoices):
+    """Where a learner's access came from (shown on the Access tab). Payments grant and end
+    the purchase, subscription and seat kinds; an admin's own grant is never ended by them."""
+
+    ADMIN = "admin", "An admin"
+    PURCHASE = "purchase", "A purchase"
+    SUBSCRIPTION = "subscription", "A subscription"
+    SEAT = "seat", "A seat"
+
+
 class Enrollment(TimeStampedModel):
     """A learner's access to a course. Drip-feed days count from `enrolled_at`; after
     `expires_at` the course is closed in the player (progress is kept)."""
@@ -133,6 +143,8 @@ class Enrollment(TimeStampedModel):
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    source = models.CharField(max_length=16, choices=AccessSource.choices, default="admin")
+    source_label = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["course__title", "id"]
@@ -161,6 +173,8 @@ class PlanEnrollment(TimeStampedModel):
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    source = models.CharField(max_length=16, choices=AccessSource.choices, default="admin")
+    source_label = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["plan__title", "id"]

@@ -28,6 +28,7 @@ from lms.event_kinds import EventKind
 from lms.events import EventSpec, event_record, event_record_bulk
 from lms.pg_copy import copy_rows
 from progress.models import (
+    AccessSource,
     Activity,
     ActivityCompletion,
     ActivityTime,
@@ -791,7 +792,11 @@ def enrollment_create(
     expires_at: datetime | None = None,
     mark_complete: bool = False,
     send_email: bool = False,
+    source: AccessSource = AccessSource.ADMIN,
+    source_label: str = "",
 ) -> Enrollment:
+    """Access to one course. `source` says where it came from (an admin by default; payments
+    pass a purchase, a subscription or a seat, with a label naming it)."""
     enrollment = _create_once(
         Enrollment,
         f"{user} already has access to “{course}”.",
@@ -799,6 +804,8 @@ def enrollment_create(
         course=course,
         expires_at=expires_at,
         enrolled_by=actor if actor is not None and actor.pk else None,
+        source=source,
+        source_label=source_label[:200],
     )
     event_record(
         kind=EventKind.ENROLLED,
@@ -808,6 +815,7 @@ def enrollment_create(
         details={
             "course_id": course.pk,
             "expires_at": expires_at.isoformat() if expires_at else None,
+            "source": str(source),
         },
         manual=actor is not None and actor.pk != user.pk,
     )
@@ -837,31 +845,54 @@ def _access_expiry_set(
     id_key: str,
     expires_at: datetime | None,
     actor: User | None,
+    source: AccessSource | None = None,
+    source_label: str | None = None,
+    manual: bool = True,
 ) -> None:
-    """Change an enrollment's access expiry and record ACCESS_CHANGED (no event when unchanged).
-    Shared by course and learning-plan enrollments."""
+    """Change an enrollment's access expiry (and, when given, where the access comes from) and
+    record ACCESS_CHANGED (no event when nothing changed). Shared by course and learning-plan
+    enrollments."""
     before = enrollment.expires_at
-    if before == expires_at:
+    source_before = enrollment.source
+    new_source = source if source is not None else enrollment.source
+    new_label = (source_label if source_label is not None else enrollment.source_label)[:200]
+    if (
+        before == expires_at
+        and new_source == source_before
+        and new_label == enrollment.source_label
+    ):
         return
     enrollment.expires_at = expires_at
-    enrollment.save(update_fields=["expires_at", "updated_at"])
+    enrollment.source = new_source
+    enrollment.source_label = new_label
+    enrollment.save(update_fields=["expires_at", "source", "source_label", "updated_at"])
+    details: dict[str, Any] = {
+        id_key: target.pk,
+        "expires_at_before": before.isoformat() if before else None,
+        "expires_at": expires_at.isoformat() if expires_at else None,
+    }
+    if new_source != source_before:
+        details["source_before"] = source_before
+        details["source"] = str(new_source)
     event_record(
         kind=EventKind.ACCESS_CHANGED,
         actor=actor,
         subject=enrollment.user_id,
         target=target,
-        details={
-            id_key: target.pk,
-            "expires_at_before": before.isoformat() if before else None,
-            "expires_at": expires_at.isoformat() if expires_at else None,
-        },
-        manual=True,
+        details=details,
+        manual=manual,
     )
 
 
 @transaction.atomic
 def enrollment_set_expiry(
-    *, enrollment: Enrollment, expires_at: datetime | None, actor: User | None
+    *,
+    enrollment: Enrollment,
+    expires_at: datetime | None,
+    actor: User | None,
+    source: AccessSource | None = None,
+    source_label: str | None = None,
+    manual: bool = True,
 ) -> Enrollment:
     _access_expiry_set(
         enrollment=enrollment,
@@ -869,17 +900,27 @@ def enrollment_set_expiry(
         id_key="course_id",
         expires_at=expires_at,
         actor=actor,
+        source=source,
+        source_label=source_label,
+        manual=manual,
     )
     return enrollment
 
 
 @transaction.atomic
 def plan_enrollment_create(
-    *, user: User, plan: LearningPlan, actor: User | None, expires_at: datetime | None = None
+    *,
+    user: User,
+    plan: LearningPlan,
+    actor: User | None,
+    expires_at: datetime | None = None,
+    source: AccessSource = AccessSource.ADMIN,
+    source_label: str = "",
 ) -> PlanEnrollment:
-    """Access to a learning plan and to each of its courses (with the same expiry). A user who
-    already has the plan is refused with a ProgressError, also when the same enrollment is
-    submitted twice at once (the second waits on the first one's row in the unique index)."""
+    """Access to a learning plan and to each of its courses (with the same expiry and source).
+    A user who already has the plan is refused with a ProgressError, also when the same
+    enrollment is submitted twice at once (the second waits on the first one's row in the
+    unique index)."""
     enrollment = _create_once(
         PlanEnrollment,
         f"{user} already has access to the learning plan “{plan}”.",
@@ -887,21 +928,34 @@ def plan_enrollment_create(
         plan=plan,
         expires_at=expires_at,
         enrolled_by=actor if actor is not None and actor.pk else None,
+        source=source,
+        source_label=source_label[:200],
     )
     event_record(
         kind=EventKind.ENROLLED,
         actor=actor,
         subject=user,
         target=plan,
-        details={"plan_id": plan.pk, "expires_at": expires_at.isoformat() if expires_at else None},
-        manual=True,
+        details={
+            "plan_id": plan.pk,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "source": str(source),
+        },
+        manual=actor is not None and actor.pk != user.pk,
     )
     have = set(Enrollment.objects.filter(user=user).values_list("course_id", flat=True))
     for course in plan.courses.all():
         if course.pk not in have:
             # Enrolled in the course meanwhile, by someone else: that access stands.
             with contextlib.suppress(ProgressError):
-                enrollment_create(user=user, course=course, actor=actor, expires_at=expires_at)
+                enrollment_create(
+                    user=user,
+                    course=course,
+                    actor=actor,
+                    expires_at=expires_at,
+                    source=source,
+                    source_label=source_label,
+                )
     return enrollment
 
 
@@ -920,7 +974,13 @@ def plan_enrollment_delete(*, enrollment: PlanEnrollment, actor: User | None) ->
 
 @transaction.atomic
 def plan_enrollment_set_expiry(
-    *, enrollment: PlanEnrollment, expires_at: datetime | None, actor: User | None
+    *,
+    enrollment: PlanEnrollment,
+    expires_at: datetime | None,
+    actor: User | None,
+    source: AccessSource | None = None,
+    source_label: str | None = None,
+    manual: bool = True,
 ) -> PlanEnrollment:
     _access_expiry_set(
         enrollment=enrollment,
@@ -928,6 +988,9 @@ def plan_enrollment_set_expiry(
         id_key="plan_id",
         expires_at=expires_at,
         actor=actor,
+        source=source,
+        source_label=source_label,
+        manual=manual,
     )
     return enrollment
 
