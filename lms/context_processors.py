@@ -41,6 +41,12 @@ def _anyone(user: User) -> bool:
     return True
 
 
+def _payments_report(user: User) -> bool:
+    from payments.permissions import can_see_payments_report
+
+    return can_see_payments_report(user)
+
+
 ADMIN_NAV = (
     NavLink("users", "Users", "users:list", "bi-people", _admin),
     NavLink("courses", "Courses", "progress:course_list", "bi-journal-richtext", _admin),
@@ -52,6 +58,7 @@ ADMIN_NAV = (
         _admin,
     ),
     NavLink("gamification", "Gamification", "achievements:settings", "bi-trophy", _super_admin),
+    NavLink("payments", "Payments", "payments:report", "bi-cash-coin", _payments_report),
     NavLink("jobs", "Jobs", "lms:job_list", "bi-hourglass-split", _admin),
 )
 LEARNER_NAV = (
@@ -75,12 +82,14 @@ _LEARNER_PAGES = {
     "achievements": {"my_achievements", "leaderboard"},
     "certifications": {"my_certificates", "verify"},
     "users": {"profile", "invite_accept"},
+    "payments": {"mine", "my_receipt", "card_setup", "card_setup_done"},
 }
 _LEARNER_SECTION = {
     "progress": "my_courses",
     "achievements": "achievements",
     "certifications": "certificates",
     "users": "profile",
+    "payments": "profile",
 }
 _ADMIN_SECTION = {
     "users": "users",
@@ -88,6 +97,7 @@ _ADMIN_SECTION = {
     "certifications": "certifications",
     "achievements": "gamification",
     "lms": "jobs",
+    "payments": "payments",
 }
 
 

@@ -58,6 +58,23 @@ class EventKind(models.TextChoices):
     CERTIFICATION_REMINDER_SENT = "certification.reminder_sent", "Renewal reminder sent"
     CERTIFICATION_DEFINED = "certification.defined", "Certification created"
     CERTIFICATION_DEFINITION_CHANGED = "certification.definition_changed", "Certification changed"
+    # payments (payments/services.py)
+    PAYMENT_RECORDED = "payment.recorded", "Payment recorded"
+    PAYMENT_FAILED = "payment.failed", "Payment failed"
+    PAYMENT_REFUNDED = "payment.refunded", "Refund recorded"
+    PAYMENT_CARD_SAVED = "payment.card_saved", "Card on file saved"
+    SUBSCRIPTION_STARTED = "subscription.started", "Subscription started"
+    SUBSCRIPTION_RENEWED = "subscription.renewed", "Subscription renewed"
+    SUBSCRIPTION_UPDATED = "subscription.updated", "Subscription changed"
+    SUBSCRIPTION_CANCEL_SCHEDULED = (
+        "subscription.cancel_scheduled",
+        "Subscription set to end at period end",
+    )
+    SUBSCRIPTION_CANCELLED = "subscription.cancelled", "Subscription cancelled"
+    SUBSCRIPTION_ENDED = "subscription.ended", "Subscription ended"
+    SEAT_LICENCE_CREATED = "seat.licence_created", "Seat licence bought"
+    SEAT_ASSIGNED = "seat.assigned", "Seat assigned"
+    SEAT_RELEASED = "seat.released", "Seat taken back"
     # platform
     JOB_STARTED = "job.started", "Background job started"
 

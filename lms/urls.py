@@ -22,6 +22,7 @@ urlpatterns = [
     path("achievements/", include("achievements.urls")),
     path("certifications/", include("certifications.urls")),
     path("learning/", include("progress.urls")),
+    path("payments/", include("payments.urls")),
     path("hijack/", include("hijack.urls")),
     path("django-admin/", admin.site.urls),
 ]

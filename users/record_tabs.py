@@ -10,6 +10,7 @@ RECORD_TABS: list[tuple[str, str, str]] = [
     ("access", "Access", "progress:user_access"),
     ("activity", "Activity", "progress:user_activity"),
     ("engagement", "Engagement", "progress:user_engagement"),
+    ("payments", "Payments", "payments:user_tab"),
     ("transcript", "Transcript", "progress:user_transcript"),
     ("events", "Events", "users:events"),
 ]

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "achievements",
     "certifications",
     "progress",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,10 @@ CELERY_BEAT_SCHEDULE["certifications-reminders"] = {
     "task": "certifications.reminders_send",
     "schedule": 60 * 60 * 24,  # daily: renewal/expiry emails, expired awards marked
 }
+CELERY_BEAT_SCHEDULE["payments-subscriptions-lapse"] = {
+    "task": "payments.subscriptions_lapse",
+    "schedule": 60 * 60,  # hourly: subscriptions whose period ran out are marked ended
+}
 
 # A cache shared by the web and worker processes when Redis is there; else each process's memory.
 # Its own Redis database (CACHE_REDIS_URL) keeps a cache.clear() away from the broker's queues.
@@ -194,6 +199,14 @@ MERIT_SITE_URL = env("MERIT_SITE_URL", default="http://127.0.0.1:8000")
 MERIT_CERTIFICATE_ZIP_INLINE_MAX = env.int("MERIT_CERTIFICATE_ZIP_INLINE_MAX", default=20)
 MERIT_AVATAR_MAX_BYTES = 5 * 1024 * 1024
 MERIT_IMAGE_MAX_PIXELS = 40_000_000
+
+# Payments (payments/providers): Stripe is on when its secret key is set; its webhook endpoint
+# (/payments/webhooks/stripe/) verifies deliveries with the endpoint's signing secret.
+MERIT_STRIPE_SECRET_KEY = env("MERIT_STRIPE_SECRET_KEY", default="")
+MERIT_STRIPE_WEBHOOK_SECRET = env("MERIT_STRIPE_WEBHOOK_SECRET", default="")
+# Which provider's hosted page saves a learner's card ("stripe", or "manual" in development);
+# empty: Stripe when its key is set, else no "Add a card" button.
+MERIT_PAYMENTS_CARD_PROVIDER = env("MERIT_PAYMENTS_CARD_PROVIDER", default="")
 
 HIJACK_PERMISSION_CHECK = "users.permissions.can_impersonate"
 HIJACK_INSERT_BEFORE = None  # the banner is drawn by templates/base.html
