@@ -207,7 +207,7 @@ def test_an_unhandled_event_type_is_recorded_and_ignored(customer: User) -> None
 
 def _subscribed(customer: User) -> tuple[Subscription, Any]:
     course = CourseFactory()
-    product = subscription_product(courses=[course], provider_price_id="price_monthly")
+    subscription_product(courses=[course], provider_price_id="price_monthly")
     assert _post(stripe_event("invoice.paid", _invoice("price_monthly"))).status_code == 200
     return Subscription.objects.get(), course
 

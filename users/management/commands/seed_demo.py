@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 
 # The catalog (progress) comes before certifications, which link themselves to its courses and
 # external trainings: the other way round those links appeared only on a second run.
-APPS_IN_ORDER = ("users", "achievements", "progress", "certifications")
+APPS_IN_ORDER = ("users", "achievements", "progress", "certifications", "payments")
 
 
 class Command(BaseCommand):
