@@ -23,6 +23,11 @@ def _product(slug: str, **fields: Any) -> Product:
     return Product.objects.filter(slug=slug).first() or product_create(slug=slug, **fields)
 
 
+def _token(name: str) -> str:
+    """The fixed request token of one demo payment: a second run finds it."""
+    return f"demo-{name}"
+
+
 def seed_demo(*, stdout: Any) -> None:
     courses = {c.slug: c for c in Course.objects.all()}
     plan = LearningPlan.objects.filter(title="Sales Starter Path").first()
@@ -76,7 +81,7 @@ def seed_demo(*, stdout: Any) -> None:
             actor=admin,
             method=Transaction.Method.INVOICE,
             reference="INV-2026-001",
-            request_token="demo-agata-negotiation",
+            request_token=_token("agata-negotiation"),
         )
     if anna := people.get("anna"):
         payment_record_offline(
@@ -85,7 +90,7 @@ def seed_demo(*, stdout: Any) -> None:
             actor=admin,
             method=Transaction.Method.BANK_TRANSFER,
             reference="BT-88412",
-            request_token="demo-anna-all-access",
+            request_token=_token("anna-all-access"),
         )
         starter_paid = payment_record_offline(
             user=anna,
@@ -93,7 +98,7 @@ def seed_demo(*, stdout: Any) -> None:
             actor=admin,
             method=Transaction.Method.INVOICE,
             reference="INV-2026-002",
-            request_token="demo-anna-starter",
+            request_token=_token("anna-starter"),
         )
         payment_refund(
             payment=starter_paid.transaction,
@@ -101,7 +106,7 @@ def seed_demo(*, stdout: Any) -> None:
             actor=admin,
             end_access=False,
             note="Goodwill: late start",
-            request_token="demo-anna-starter-refund",
+            request_token=_token("anna-starter-refund"),
         )
         if not CardOnFile.objects.filter(user=anna).exists():
             card_on_file_save(
@@ -121,7 +126,7 @@ def seed_demo(*, stdout: Any) -> None:
             actor=admin,
             organisation=sales,
             reference="PO-5531",
-            request_token="demo-sales-car-seats",
+            request_token=_token("sales-car-seats"),
         )
         for username in ("julie", "mark"):
             if person := people.get(username):

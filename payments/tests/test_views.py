@@ -56,7 +56,7 @@ def test_admins_in_scope_see_the_tab_in_the_record(
     assert response.status_code == 200
     html = response.content.decode()
     assert 'aria-current="page">Payments</a>' in html
-    assert 'href="/learning/users/%d/access/"' % learner_user.pk in html
+    assert f'href="/learning/users/{learner_user.pk}/access/"' in html
 
 
 def test_a_department_admin_cannot_see_a_user_outside_their_subtree(
