@@ -46,8 +46,11 @@ LEARNER_LINKS = {
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("admin_user", ADMIN_LINKS | {reverse("achievements:settings")}),
-        ("sales_admin", ADMIN_LINKS),
+        (
+            "admin_user",
+            ADMIN_LINKS | {reverse("achievements:settings"), reverse("payments:report")},
+        ),
+        ("sales_admin", ADMIN_LINKS | {reverse("payments:report")}),
         ("support_user", ADMIN_LINKS),
         ("learner_user", LEARNER_LINKS),
     ],
@@ -86,6 +89,7 @@ def test_a_dual_role_admin_in_the_learner_view_sees_the_learner_links(admin_user
         "achievements:user_tab",
         "certifications:user_tab",
         "users:events",
+        "payments:user_tab",
     ],
 )
 def test_a_users_record_tabs_highlight_users(
@@ -104,6 +108,7 @@ def test_a_users_record_tabs_highlight_users(
         ("achievements:settings", "achievements:settings"),
         ("lms:job_list", "lms:job_list"),
         ("users:list", "users:list"),
+        ("payments:report", "payments:report"),
     ],
 )
 def test_admin_sections_highlight_their_own_link(
@@ -120,6 +125,7 @@ def test_admin_sections_highlight_their_own_link(
         ("achievements:my_achievements", "achievements:my_achievements"),
         ("certifications:my_certificates", "certifications:my_certificates"),
         ("users:profile", "users:profile"),
+        ("payments:mine", "users:profile"),
     ],
 )
 def test_learner_sections_highlight_their_own_link(
