@@ -77,7 +77,8 @@ TEMPLATES = [
 # DATABASE_URL is set, else the embedded server of lms.embedded_db with its data in var/pgdata.
 DATABASE_URL = env("DATABASE_URL", default="")
 MERIT_EMBEDDED_PGDATA = env("MERIT_EMBEDDED_PGDATA", default=str(VAR_DIR / "pgdata"))
-MERIT_EMBEDDED_DATABASE = "merit"
+# The database on the embedded server (a production smoke test points it at the test run's).
+MERIT_EMBEDDED_DATABASE = env("MERIT_EMBEDDED_DATABASE", default="merit")
 MERIT_EMBEDDED_THROWAWAY = False
 if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
@@ -125,6 +126,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The registered font types (RFC 8081), whatever the machine's mime.types says.
+WHITENOISE_MIMETYPES = {".woff": "font/woff", ".woff2": "font/woff2"}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
