@@ -54,6 +54,7 @@ from certifications.services import (
     certification_create,
     certification_update,
 )
+from lms.http import safe_next_url
 from lms.jobs import BulkResult, bulk_run
 from lms.views import AdminRequiredMixin
 from users.models import User
@@ -235,8 +236,8 @@ class _AwardMixin(AdminRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
     def get_success_url(self) -> str:
-        return self.request.GET.get("next") or reverse(
-            "certifications:awarded", args=[self.award.certification_id]
+        return safe_next_url(
+            self.request, reverse("certifications:awarded", args=[self.award.certification_id])
         )
 
 
