@@ -24,3 +24,21 @@ class RequestActorMiddleware:
         request.impersonator = impersonator  # type: ignore[attr-defined]
         with acting_impersonator(impersonator):
             return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Sends `Permissions-Policy` (settings.MERIT_PERMISSIONS_POLICY) on every response: Merit
+    uses no camera, microphone, location, payment or USB, so no page of it (or anything
+    injected into one) may ask the browser for them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        response = self.get_response(request)
+        policy = settings.MERIT_PERMISSIONS_POLICY
+        if policy:
+            response.headers.setdefault("Permissions-Policy", policy)
+        return response

@@ -208,6 +208,18 @@ def test_login_page_and_its_static_files_are_served_by_gunicorn(production_serve
     assert response.status == 200
     html = content.decode()
     assert "Log in" in html
+    headers = response.headers
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert "script-src 'self';" in headers["Content-Security-Policy"] + ";"
+    assert (
+        "unsafe-inline"
+        not in headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    )
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "Secure" in (headers["Set-Cookie"] or "")  # the CSRF cookie only travels over HTTPS
     refs = _assert_static_assets_load(browser, html)
 
     # The icons' CSS points at hashed fonts that load too (the reference that once broke

@@ -42,4 +42,49 @@
     }
     if (el.getAttribute("data-job-finished") !== "true") { setTimeout(poll, 500); }
   });
+
+  // Buttons that ask first (data-confirm="question"), print (data-print), or tick every box of
+  // a table (data-check-all="selector"): attributes, not inline handlers, so the
+  // Content-Security-Policy can refuse every inline script.
+  document.addEventListener("click", function (event) {
+    var asking = event.target.closest("[data-confirm]");
+    if (asking && !window.confirm(asking.getAttribute("data-confirm"))) { event.preventDefault(); }
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
+  document.querySelectorAll("[data-check-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll(all.getAttribute("data-check-all")).forEach(function (box) { box.checked = all.checked; });
+    });
+  });
+
+  // Mark complete / reset: the activity checkboxes show only for "Chosen activities" (all are
+  // shown without JavaScript).
+  document.querySelectorAll("[data-testid=progress-form]").forEach(function (form) {
+    var box = form.querySelector("#div_id_activities");
+    if (!box) { return; }
+    function sync() {
+      var picked = form.querySelector("input[name=scope]:checked");
+      box.classList.toggle("d-none", !picked || picked.value !== "activities");
+    }
+    form.querySelectorAll("input[name=scope]").forEach(function (r) { r.addEventListener("change", sync); });
+    sync();
+  });
+
+  // The course player counts the seconds spent on an activity: sent with its form, or by a
+  // beacon when the page is left.
+  document.querySelectorAll("[data-activity-time-url]").forEach(function (card) {
+    var started = Date.now(), sent = false;
+    function elapsed() { return Math.round((Date.now() - started) / 1000); }
+    document.querySelectorAll("[data-time-form]").forEach(function (form) {
+      form.addEventListener("submit", function () { form.querySelector("[name=seconds]").value = elapsed(); sent = true; });
+    });
+    window.addEventListener("pagehide", function () {
+      if (sent || !navigator.sendBeacon) { return; }
+      var data = new FormData();
+      data.append("seconds", elapsed());
+      data.append("csrfmiddlewaretoken", card.getAttribute("data-csrf"));
+      navigator.sendBeacon(card.getAttribute("data-activity-time-url"), data);
+      sent = true;
+    });
+  });
 })();
