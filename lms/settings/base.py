@@ -2,6 +2,7 @@
 environment (see .env.example); local.py, test.py and production.py only adjust."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "hijack",
+    "axes",
     "lms",
     "users",
     "achievements",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     "lms.middleware.RequestActorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lms.urls"
@@ -104,7 +107,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = ["users.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS = [
+    "users.login_throttle.LoginThrottleBackend",  # django-axes' lock check, first
+    "users.backends.EmailOrUsernameBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -252,3 +258,22 @@ MERIT_PERMISSIONS_POLICY = env(
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Login throttling (django-axes; users/login_throttle.py): a lock per (username, IP address)
+# after MERIT_LOGIN_FAILURE_LIMIT failures, and per IP address over all usernames after the
+# higher MERIT_LOGIN_IP_FAILURE_LIMIT; both end after the cool-off. Unknown usernames count
+# and answer like known ones.
+AXES_FAILURE_LIMIT = env.int("MERIT_LOGIN_FAILURE_LIMIT", default=10)
+MERIT_LOGIN_IP_FAILURE_LIMIT = env.int("MERIT_LOGIN_IP_FAILURE_LIMIT", default=100)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("MERIT_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "users.login_throttle.MeritAxesHandler"
+AXES_LOCKOUT_CALLABLE = "users.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "users.login_throttle.client_ip"
+AXES_USERNAME_CALLABLE = "users.login_throttle.client_username"
+AXES_RESET_ON_SUCCESS = True
+# Failures during a lock do not push its end further: the cool-off is counted from the lock.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+# How many reverse proxies in front of Merit add X-Forwarded-For (0: use REMOTE_ADDR).
+MERIT_TRUSTED_PROXY_COUNT = env.int("MERIT_TRUSTED_PROXY_COUNT", default=0)
