@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
@@ -18,3 +20,54 @@ class DisabledUserLogoutMiddleware:
         if user is not None and user.is_authenticated and not user.is_active:
             logout(request)
         return self.get_response(request)
+
+
+class SessionIdleTimeoutMiddleware:
+    """Ends a session that saw no request for longer than its idle timeout: admins'
+    (settings.MERIT_SESSION_IDLE_HOURS_ADMIN, an impersonating admin's included) and learners'
+    (MERIT_SESSION_IDLE_HOURS_LEARNER) apart. The last request's time is written at most once a
+    minute, so a busy admin does not cost a session write per request. The session (row and
+    cookie) is kept a little longer than the timeout (`GRACE`), so that the request that comes
+    too late still finds it and can say why the person was logged out."""
+
+    SESSION_KEY = "merit_last_seen"
+    WRITE_EVERY = 60  # seconds
+    GRACE = 600  # seconds
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timeout = idle_timeout_seconds(request)
+            now = int(time.time())
+            last_seen = request.session.get(self.SESSION_KEY)
+            if isinstance(last_seen, int) and now - last_seen > timeout:
+                logout(request)
+                hours = timeout / 3600
+                messages.info(
+                    request,
+                    f"You were logged out after {hours:g} hours without activity. "
+                    "Log in again to go on.",
+                )
+            elif not isinstance(last_seen, int) or now - last_seen >= self.WRITE_EVERY:
+                request.session[self.SESSION_KEY] = now
+                request.session.set_expiry(timeout + self.GRACE)
+        return self.get_response(request)
+
+
+def idle_timeout_seconds(request: HttpRequest) -> int:
+    from django.conf import settings
+
+    from users.roles import user_admin_role
+
+    admin = bool(request.session.get("hijack_history")) or (
+        user_admin_role(request.user) is not None  # type: ignore[arg-type]
+    )
+    hours = (
+        settings.MERIT_SESSION_IDLE_HOURS_ADMIN
+        if admin
+        else settings.MERIT_SESSION_IDLE_HOURS_LEARNER
+    )
+    return int(hours * 3600)

@@ -264,6 +264,25 @@ def user_set_password(*, user: User, actor: User, password: str) -> None:
 
 
 @transaction.atomic
+def user_sessions_end(*, user: User, actor: User) -> None:
+    """Log the user out everywhere: every session they have ends at its next request, as on
+    disable (their `session_generation` goes up, which changes the session hash). The user
+    themselves, or an admin who may edit them."""
+    if actor.pk != user.pk:
+        _check_can_manage(actor, user)
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+    event_record(
+        kind=EventKind.USER_SESSIONS_ENDED,
+        actor=actor,
+        subject=user,
+        target=user,
+        details={"by": "self" if actor.pk == user.pk else "admin"},
+        manual=actor.pk != user.pk,
+    )
+
+
+@transaction.atomic
 def user_change_roles(*, user: User, actor: User, roles: Iterable[str]) -> list[str]:
     """Only super admins change roles. Returns the new role names."""
     from users.permissions import can_change_roles

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from users.views import organisation, profile, record, users_list
+from users.views import organisation, profile, record, security, users_list
 
 app_name = "users"
 urlpatterns = [
@@ -15,6 +15,12 @@ urlpatterns = [
     path("users/<int:user_pk>/active/", record.UserSetActiveView.as_view(), name="set_active"),
     path("users/<int:user_pk>/invite/", record.UserInviteView.as_view(), name="invite"),
     path("users/<int:user_pk>/events/", record.UserEventsView.as_view(), name="events"),
+    path(
+        "users/<int:user_pk>/sessions/end/",
+        security.UserSessionsEndView.as_view(),
+        name="sessions_end",
+    ),
+    path("profile/sessions/end/", security.MySessionsEndView.as_view(), name="my_sessions_end"),
     path("profile/", profile.ProfileView.as_view(), name="profile"),
     path(
         "invitation/<uidb64>/<token>/",

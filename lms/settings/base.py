@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "users.middleware.DisabledUserLogoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "users.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     "lms.middleware.RequestActorMiddleware",
@@ -277,3 +278,10 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 # How many reverse proxies in front of Merit add X-Forwarded-For (0: use REMOTE_ADDR).
 MERIT_TRUSTED_PROXY_COUNT = env.int("MERIT_TRUSTED_PROXY_COUNT", default=0)
+
+# Sessions end after this long without a request (users.middleware.SessionIdleTimeoutMiddleware):
+# admins (and anyone impersonating) sooner than learners. They also end on a password change
+# (other sessions; Django's session hash), on disable and on "log out everywhere"
+# (users.User.session_generation).
+MERIT_SESSION_IDLE_HOURS_ADMIN = env.float("MERIT_SESSION_IDLE_HOURS_ADMIN", default=8)
+MERIT_SESSION_IDLE_HOURS_LEARNER = env.float("MERIT_SESSION_IDLE_HOURS_LEARNER", default=24 * 14)

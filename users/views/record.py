@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -133,7 +134,14 @@ class UserSetPasswordView(UserDetailView):
             except ValidationError as error:
                 form.add_error("new_password", error.messages)
             else:
-                messages.success(request, "The new password is set.")
+                if self.subject.pk == request.user.pk:
+                    # Django's rule for one's own password: this session goes on, the others end.
+                    update_session_auth_hash(request, self.subject)
+                    messages.success(request, "The new password is set.")
+                else:
+                    messages.success(
+                        request, f"The new password is set. {self.subject}'s sessions have ended."
+                    )
                 return HttpResponseRedirect(reverse("users:detail", args=[self.subject.pk]))
         return self.render_to_response(self.get_context_data(password_form=form), status=400)
 
