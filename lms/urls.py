@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from lms import views
+from users.views.security import MeritLoginView, TwoFactorVerifyView
 
 jobs_patterns = (
     [
@@ -32,4 +33,8 @@ urlpatterns += [
     )
 ]
 
-urlpatterns += [path("accounts/", include("django.contrib.auth.urls"))]
+urlpatterns += [
+    path("accounts/login/", MeritLoginView.as_view(), name="login"),
+    path("accounts/two-factor/", TwoFactorVerifyView.as_view(), name="two_factor_verify"),
+    path("accounts/", include("django.contrib.auth.urls")),
+]

@@ -23,3 +23,9 @@ class UsersConfig(AppConfig):
 
         hijack_started.connect(impersonation_started, dispatch_uid="users.impersonation_started")
         hijack_ended.connect(impersonation_ended, dispatch_uid="users.impersonation_ended")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from users.middleware import session_activity_start
+
+        user_logged_in.connect(session_activity_start, dispatch_uid="users.session_activity")

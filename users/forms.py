@@ -337,3 +337,15 @@ class CustomFieldForm(forms.Form):
 
     def choice_list(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["choices"].splitlines() if line.strip()]
+
+
+class TwoFactorCodeForm(forms.Form):
+    """One code: the 6 digits of an authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

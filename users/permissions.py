@@ -31,9 +31,14 @@ def can_change_roles(actor: User) -> bool:
 def can_impersonate(*, hijacker: User, hijacked: User) -> bool:
     """django-hijack's permission check: nobody logs in as a user with more rights than their
     own, nobody but a super admin... and not even a super admin logs in as another super admin,
-    and only users they may manage."""
+    and only users they may manage; someone whose role requires two-factor authentication only
+    from a session that passed it."""
+    from users.two_factor import two_factor_required, two_factor_verified
+
     if hijacker.pk == hijacked.pk or not hijacked.is_active:
         return False
+    if two_factor_required(hijacker) and not two_factor_verified(hijacker):
+        return False  # a stolen password alone must not open other people's accounts
     if not can_manage_users(hijacker):
         return False
     if is_super_admin(hijacked):

@@ -21,6 +21,7 @@ urlpatterns = [
         name="sessions_end",
     ),
     path("profile/sessions/end/", security.MySessionsEndView.as_view(), name="my_sessions_end"),
+    path("profile/two-factor/", security.TwoFactorManageView.as_view(), name="two_factor"),
     path("profile/", profile.ProfileView.as_view(), name="profile"),
     path(
         "invitation/<uidb64>/<token>/",

@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "csp",
     "hijack",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "lms",
     "users",
     "achievements",
@@ -53,9 +56,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "users.middleware.DisabledUserLogoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "users.middleware.SessionIdleTimeoutMiddleware",
+    "users.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     "lms.middleware.RequestActorMiddleware",
@@ -285,3 +290,10 @@ MERIT_TRUSTED_PROXY_COUNT = env.int("MERIT_TRUSTED_PROXY_COUNT", default=0)
 # (users.User.session_generation).
 MERIT_SESSION_IDLE_HOURS_ADMIN = env.float("MERIT_SESSION_IDLE_HOURS_ADMIN", default=8)
 MERIT_SESSION_IDLE_HOURS_LEARNER = env.float("MERIT_SESSION_IDLE_HOURS_LEARNER", default=24 * 14)
+
+# Two-factor authentication (django-otp; users/two_factor.py): anyone may set up an
+# authenticator app and recovery codes from their profile; the roles named here must
+# (super_admin, department_admin, customer_service, learner; comma-separated), and cannot
+# impersonate without a verified code in the session.
+MERIT_REQUIRE_2FA_FOR = env.list("MERIT_REQUIRE_2FA_FOR", default=[])
+OTP_TOTP_ISSUER = f"Merit ({MERIT_ORGANISATION_NAME})"

@@ -175,3 +175,13 @@ def test_a_learner_cannot_log_someone_else_out(learner_user: User, outsider: Use
     )
     assert response.status_code == 403
     assert _is_logged_in(outsider_client)
+
+
+def test_an_admin_ending_their_own_sessions_from_their_record_is_logged_out_too(
+    admin_user: User,
+) -> None:
+    here, elsewhere = _logged_in_client(admin_user), _logged_in_client(admin_user)
+    response = here.post(reverse("users:sessions_end", args=[admin_user.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert not _is_logged_in(here)
+    assert not _is_logged_in(elsewhere)

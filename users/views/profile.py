@@ -17,6 +17,7 @@ from django.views.generic import FormView
 from users.forms import InviteAcceptForm, ProfileForm
 from users.models import User
 from users.services import SOCIAL_KEYS, profile_update, user_invite_accept
+from users.two_factor import two_factor_status
 
 
 class ProfileView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
@@ -31,6 +32,7 @@ class ProfileView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
         context = super().get_context_data(**kwargs)
         user: User = self.request.user  # type: ignore[assignment]
         context["person"] = user
+        context["two_factor"] = two_factor_status(user)
         context["social_links"] = [
             (key, label, user.social_links.get(key))
             for key, label in (
