@@ -328,3 +328,27 @@ def test_right_after_a_wrong_code_the_page_says_to_wait(admin_user: User) -> Non
     with time_machine.travel(timezone.now() + STEP + timedelta(seconds=2), tick=False):
         response = client.post(reverse("two_factor_verify"), {"code": code_for(device)})
     assert response.status_code == 302 and SESSION_KEY in client.session
+
+
+@override_settings(MERIT_REQUIRE_2FA_FOR=["super_admin"])
+def test_back_from_impersonation_the_admin_shows_a_code_again(
+    admin_user: User, learner_user: User
+) -> None:
+    """django-hijack logs in anew both ways (a new session), so the verified device does not
+    come back with the admin: the code step asks again instead of letting the admin in."""
+    device, _ = _enabled_admin(admin_user)
+    client = Client()
+    _password_step(client, admin_user)
+    with time_machine.travel(timezone.now() + STEP, tick=False):
+        client.post(reverse("two_factor_verify"), {"code": code_for(device)})
+        client.post(reverse("hijack:acquire"), {"user_pk": learner_user.pk, "next": "/"})
+        assert client.get(reverse("users:profile")).status_code == 200  # as the learner
+        client.post(reverse("hijack:release"), {"next": reverse("users:list")})
+        assert client.session.get(SESSION_KEY) == str(admin_user.pk)
+        response = client.get(reverse("users:list"))
+        assert response.status_code == 302 and response["Location"] == reverse("two_factor_verify")
+    with time_machine.travel(timezone.now() + 2 * STEP, tick=False):
+        assert (
+            client.post(reverse("two_factor_verify"), {"code": code_for(device)}).status_code == 302
+        )
+        assert client.get(reverse("users:list")).status_code == 200
