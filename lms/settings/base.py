@@ -251,7 +251,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF],
+        # "Add a card" posts to Merit, which redirects to Stripe Checkout's hosted page; the
+        # browser applies form-action to that redirect too.
+        "form-action": [SELF, "https://checkout.stripe.com"],
         "frame-ancestors": [NONE],
         "base-uri": [SELF],
         "object-src": [NONE],

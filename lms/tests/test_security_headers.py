@@ -31,6 +31,8 @@ def assert_security_headers(response) -> None:
     assert directives["default-src"] == ["'self'"]
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["object-src"] == ["'none'"]
+    # Forms post only to Merit, and to Stripe Checkout through the card set-up redirect.
+    assert directives["form-action"] == ["'self'", "https://checkout.stripe.com"]
     assert "'unsafe-inline'" not in directives["script-src"]
     assert "camera=()" in response["Permissions-Policy"]
     assert "geolocation=()" in response["Permissions-Policy"]
