@@ -30,6 +30,16 @@ class EventKind(models.TextChoices):
     PROFILE_BIO_COMPLETED = "profile.bio_completed", "Bio completed"
     PROFILE_SOCIAL_LINKS_ADDED = "profile.social_links_added", "Social links added"
     PROFILE_UPDATED = "profile.updated", "Profile updated"
+    # the organisation (no subject: they are about no one person)
+    DEPARTMENT_CREATED = "department.created", "Department created"
+    DEPARTMENT_CHANGED = "department.changed", "Department renamed or moved"
+    DEPARTMENT_DELETED = "department.deleted", "Department deleted"
+    GROUP_CREATED = "group.created", "Group created"
+    GROUP_CHANGED = "group.changed", "Group renamed or changed"
+    GROUP_DELETED = "group.deleted", "Group deleted"
+    CUSTOM_FIELD_CREATED = "custom_field.created", "Custom field created"
+    CUSTOM_FIELD_CHANGED = "custom_field.changed", "Custom field changed"
+    CUSTOM_FIELD_DELETED = "custom_field.deleted", "Custom field deleted"
     # community (reported by other systems through achievements.services)
     COMMUNITY_POST_PUBLISHED = "community.post_published", "Post published"
     COMMUNITY_COMMENT_POSTED = "community.comment_posted", "Comment posted"
@@ -82,6 +92,21 @@ class EventKind(models.TextChoices):
     # platform
     JOB_STARTED = "job.started", "Background job started"
 
+
+# Changes to the organisation's structure, about no one user: shown on the organisation pages,
+# not on a user's Events tab.
+DEPARTMENT_KINDS = (
+    EventKind.DEPARTMENT_CREATED,
+    EventKind.DEPARTMENT_CHANGED,
+    EventKind.DEPARTMENT_DELETED,
+)
+GROUP_KINDS = (EventKind.GROUP_CREATED, EventKind.GROUP_CHANGED, EventKind.GROUP_DELETED)
+CUSTOM_FIELD_KINDS = (
+    EventKind.CUSTOM_FIELD_CREATED,
+    EventKind.CUSTOM_FIELD_CHANGED,
+    EventKind.CUSTOM_FIELD_DELETED,
+)
+ORGANISATION_KINDS = frozenset({*DEPARTMENT_KINDS, *GROUP_KINDS, *CUSTOM_FIELD_KINDS})
 
 # kind -> subscribers, in the order they run. Apps add their own lines here.
 SUBSCRIBERS: dict[str, list[str]] = {

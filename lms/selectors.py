@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db.models import QuerySet
@@ -24,6 +25,16 @@ def events_for_user(
     if date_to:
         events = events.filter(created_at__date__lte=date_to)
     return events.order_by("-created_at", "-id")
+
+
+def events_of_kinds(*, kinds: Iterable[str], limit: int = 10) -> list[Event]:
+    """The latest events of these kinds, newest first, with who did them (for the
+    organisation pages' "Recent changes")."""
+    return list(
+        Event.objects.filter(kind__in=[str(kind) for kind in kinds])
+        .select_related("actor", "impersonator")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def jobs_visible_to(actor: User) -> QuerySet[BackgroundJob]:

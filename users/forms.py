@@ -313,10 +313,10 @@ class UserGroupForm(forms.Form):
     name = forms.CharField(max_length=120)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, submit_label: str = "Create group", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("save", "Create group", css_class="btn-primary"))
+        self.helper.add_input(Submit("save", submit_label, css_class="btn-primary"))
 
 
 class CustomFieldForm(forms.Form):

@@ -4,7 +4,8 @@ its event(s); views, tasks, commands and (later) the API all come through here."
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,8 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -51,12 +52,36 @@ def roles_ensure() -> None:
 
 
 @transaction.atomic
-def department_create(*, name: str, parent: Department | None = None) -> Department:
-    department = Department.objects.create(name=name, parent=parent)
+def department_create(
+    *, name: str, parent: Department | None = None, actor: User | None = None
+) -> Department:
+    """Add a department under `parent` (None: at the top level). A name its siblings already
+    have, in any case, is a ValidationError on `name`, also when another admin adds it at the
+    same moment (the database's unique constraint decides). Records DEPARTMENT_CREATED;
+    `actor` None is the system (the demo, a data load)."""
+    if actor is not None:
+        _check_super_admin(actor, "departments")
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Enter a name."})
+    if parent is not None:
+        parent.path, parent.depth = _department_lock_key_share(parent.pk)
+    if _department_name_taken(name=name, parent=parent, exclude_pk=None):
+        raise ValidationError({"name": DEPARTMENT_NAME_TAKEN})
+    with _department_name_unique():
+        department = Department.objects.create(name=name, parent=parent)
     parent_path = parent.path if parent else "/"
     department.path = f"{parent_path}{department.pk}/"
     department.depth = (parent.depth + 1) if parent else 0
     department.save(update_fields=["path", "depth"])
+    event_record(
+        kind=EventKind.DEPARTMENT_CREATED,
+        actor=actor,
+        subject=None,
+        target=department,
+        details={"name": name, "parent": _department_place(parent)},
+        manual=actor is not None,
+    )
     return department
 
 
@@ -372,15 +397,80 @@ def user_invite_accept(*, user: User, password: str) -> None:
 # --- groups --------------------------------------------------------------------------------
 
 
+GROUP_NAME_TAKEN = "A group with this name already exists."
+
+
+def _group_save(group: UserGroup) -> None:
+    """Save a checked group; a name another admin took meanwhile is the form's error."""
+    if UserGroup.objects.filter(name__iexact=group.name).exclude(pk=group.pk).exists():
+        raise ValidationError({"name": GROUP_NAME_TAKEN})
+    group.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": GROUP_NAME_TAKEN}) from exc
+
+
 @transaction.atomic
 def user_group_create(*, name: str, description: str = "", actor: User) -> UserGroup:
-    name = name.strip()
-    if UserGroup.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": "A group with this name already exists."})
-    group = UserGroup(name=name, description=description)
-    group.full_clean()
-    group.save()
+    """Add a group (names are unique whatever their case). Records GROUP_CREATED."""
+    _check_super_admin(actor, "groups")
+    group = UserGroup(name=name.strip(), description=description.strip())
+    _group_save(group)
+    event_record(
+        kind=EventKind.GROUP_CREATED,
+        actor=actor,
+        subject=None,
+        target=group,
+        details={"name": group.name, "description": group.description},
+        manual=True,
+    )
     return group
+
+
+@transaction.atomic
+def user_group_update(*, group: UserGroup, name: str, description: str, actor: User) -> UserGroup:
+    """Rename a group or change its description. Records GROUP_CHANGED with the old and new
+    values; nothing changed records nothing."""
+    _check_super_admin(actor, "groups")
+    group = UserGroup.objects.select_for_update().get(pk=group.pk)
+    changes: dict[str, list[Any]] = {}
+    for field_name, value in (("name", name.strip()), ("description", description.strip())):
+        if getattr(group, field_name) != value:
+            changes[field_name] = [getattr(group, field_name), value]
+            setattr(group, field_name, value)
+    if not changes:
+        return group
+    _group_save(group)
+    event_record(
+        kind=EventKind.GROUP_CHANGED,
+        actor=actor,
+        subject=None,
+        target=group,
+        details={"changes": changes},
+        manual=True,
+    )
+    return group
+
+
+@transaction.atomic
+def user_group_delete(*, group: UserGroup, actor: User) -> int:
+    """Delete a group; its members stay, only their membership of it goes. Records
+    GROUP_DELETED with the name and the number of members it had; returns that number."""
+    _check_super_admin(actor, "groups")
+    group = UserGroup.objects.select_for_update().get(pk=group.pk)
+    members = group.members.count()
+    event_record(
+        kind=EventKind.GROUP_DELETED,
+        actor=actor,
+        subject=None,
+        target=group,
+        details={"name": group.name, "members": members},
+        manual=True,
+    )
+    group.delete()
+    return members
 
 
 @transaction.atomic
@@ -408,41 +498,184 @@ def users_add_to_group(*, users: Iterable[User], group: UserGroup, actor: User) 
 
 # --- departments ---------------------------------------------------------------------------
 
+DEPARTMENT_NAME_TAKEN = "This parent already has a department with this name."
+_DEPARTMENT_NAME_CONSTRAINT = "department_unique_name_in_parent"
+
+
+def _department_name_taken(*, name: str, parent: Department | None, exclude_pk: int | None) -> bool:
+    siblings = Department.objects.filter(parent=parent, name__iexact=name)
+    if exclude_pk is not None:
+        siblings = siblings.exclude(pk=exclude_pk)
+    return siblings.exists()
+
+
+@contextmanager
+def _department_name_unique() -> Iterator[None]:
+    """Turn a clash with the siblings' unique name constraint into the form's error. The check
+    before the write gives the message in the usual case; this covers two admins adding or
+    moving the same name at one moment, where the second one's write waits for the first and
+    then fails. A savepoint, so the caller's transaction is still usable afterwards."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        cause = exc.__cause__
+        diag = getattr(cause, "diag", None)
+        if getattr(diag, "constraint_name", None) != _DEPARTMENT_NAME_CONSTRAINT:
+            raise
+        raise ValidationError({"name": DEPARTMENT_NAME_TAKEN}) from exc
+
+
+def _department_lock_key_share(pk: int) -> tuple[str, int]:
+    """The parent's path and depth as they are now, with a FOR KEY SHARE lock: it cannot move
+    or be deleted (both lock it FOR UPDATE) until the caller commits, while other admins may
+    still add departments beside this one (the siblings' unique name index decides a clash).
+    Django's foreign keys are checked at commit, so the insert alone would not hold it."""
+    table = Department._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT "path", "depth" FROM "{table}" WHERE "id" = %s FOR KEY SHARE', [pk])  # noqa: S608 (the table name is the model's)
+        row = cursor.fetchone()
+    if row is None:
+        raise ValidationError({"parent": "This parent department no longer exists."})
+    return str(row[0]), int(row[1])
+
+
+def _department_place(parent: Department | None) -> str:
+    """Where a department sits, for an event: its parent's chain of names from the root."""
+    if parent is None:
+        return "(top level)"
+    ids = [int(pk) for pk in parent.path.strip("/").split("/") if pk]
+    names = dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return " / ".join(names.get(pk, "?") for pk in ids) or parent.name
+
+
+def _check_super_admin(actor: User, what: str) -> None:
+    from users.roles import is_super_admin
+
+    if not is_super_admin(actor):
+        raise PermissionDenied(f"Only a super admin manages {what}.")
+
+
+def _department_lock_subtree(
+    department_pk: int, parent_pk: int | None
+) -> tuple[Department, Department | None, list[Department]]:
+    """Lock a department's whole subtree and its new parent with one statement in pk order,
+    so two admins moving departments in each other's subtrees wait for each other instead of
+    deadlocking. Returns (department, parent, subtree). While the subtree is locked no node of
+    it can move and no department can be added under it (the insert's key-share lock on its
+    parent waits); if the department moved between reading its path and locking, read again."""
+    for _attempt in range(3):
+        path = Department.objects.filter(pk=department_pk).values_list("path", flat=True).first()
+        if path is None:
+            raise ValidationError("This department no longer exists.")
+        nodes = list(
+            Department.objects.select_for_update()
+            .filter(Q(path__startswith=path) | Q(pk=parent_pk))
+            .order_by("pk")
+        )
+        by_pk = {node.pk: node for node in nodes}
+        department = by_pk.get(department_pk)
+        if department is None or department.path != path:
+            continue
+        parent = by_pk.get(parent_pk) if parent_pk is not None else None
+        if parent_pk is not None and parent is None:
+            raise ValidationError({"parent": "This parent department no longer exists."})
+        return department, parent, [node for node in nodes if node.path.startswith(path)]
+    raise ValidationError("Another admin is moving this department: try again.")
+
 
 @transaction.atomic
 def department_update(
     *, department: Department, name: str, parent: Department | None, actor: User
 ) -> Department:
     """Rename and/or move a department. Moving rewrites `path` and `depth` of the whole
-    subtree; a department cannot move under itself or one of its descendants."""
-    department = Department.objects.select_for_update().get(pk=department.pk)
+    subtree; a department cannot move under itself or one of its descendants, nor next to a
+    sibling of the same name (in any case; also when another admin adds that name at the same
+    moment). Records one DEPARTMENT_CHANGED event with the old and new name and place;
+    nothing changed records nothing."""
+    _check_super_admin(actor, "departments")
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Enter a name."})
+    department, parent, subtree = _department_lock_subtree(
+        department.pk, parent.pk if parent is not None else None
+    )
     if parent is not None and parent.path.startswith(department.path):
-        raise ValidationError({"parent": "A department cannot move under itself."})
-    clash = Department.objects.filter(parent=parent, name__iexact=name).exclude(pk=department.pk)
-    if clash.exists():
-        raise ValidationError({"name": "This parent already has a department with this name."})
+        raise ValidationError(
+            {"parent": "A department cannot move under itself or one of its sub-departments."}
+        )
+    if _department_name_taken(name=name, parent=parent, exclude_pk=department.pk):
+        raise ValidationError({"name": DEPARTMENT_NAME_TAKEN})
+    changes: dict[str, list[Any]] = {}
+    if name != department.name:
+        changes["name"] = [department.name, name]
+    if department.parent_id != (parent.pk if parent else None):
+        changes["parent"] = [_department_place(department.parent), _department_place(parent)]
+    if not changes:
+        return department
     old_path, old_depth = department.path, department.depth
-    department.name = name
-    department.parent = parent
     new_path = f"{parent.path if parent else '/'}{department.pk}/"
     new_depth = (parent.depth + 1) if parent else 0
-    department.save(update_fields=["name", "parent", "updated_at"])
+    department.name = name
+    department.parent = parent
+    with _department_name_unique():
+        department.save(update_fields=["name", "parent", "updated_at"])
     if new_path != old_path:
-        subtree = list(
-            Department.objects.select_for_update().filter(path__startswith=old_path).order_by("pk")
-        )
         for node in subtree:
             node.path = new_path + node.path[len(old_path) :]
             node.depth = node.depth - old_depth + new_depth
         Department.objects.bulk_update(subtree, ["path", "depth"])
         department.path, department.depth = new_path, new_depth
+    event_record(
+        kind=EventKind.DEPARTMENT_CHANGED,
+        actor=actor,
+        subject=None,
+        target=department,
+        details={"changes": changes},
+        manual=True,
+    )
     return department
 
 
+@transaction.atomic
+def department_delete(*, department: Department, actor: User) -> None:
+    """Remove an empty department: one with sub-departments, members or admins is refused
+    (ValidationError), so nobody silently loses a membership or an admin their scope.
+    Records DEPARTMENT_DELETED with its name and place."""
+    _check_super_admin(actor, "departments")
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    children = Department.objects.filter(parent=department).count()
+    if children:
+        raise ValidationError(
+            f"“{department.name}” has {children} sub-department(s): move or delete them first."
+        )
+    members = department.members.count()
+    if members:
+        raise ValidationError(
+            f"{members} user(s) are in “{department.name}”: move them to another department first."
+        )
+    admins = department.admins.count()
+    if admins:
+        raise ValidationError(
+            f"{admins} department admin(s) manage “{department.name}”: "
+            "give them another department first."
+        )
+    details = {"name": department.name, "parent": _department_place(department.parent)}
+    event_record(
+        kind=EventKind.DEPARTMENT_DELETED,
+        actor=actor,
+        subject=None,
+        target=department,
+        details=details,
+        manual=True,
+    )
+    department.delete()
+
+
 # --- custom fields -------------------------------------------------------------------------
+
+
+_CUSTOM_FIELD_AUDITED = ("label", "kind", "choices", "required", "position")
 
 
 @transaction.atomic
@@ -456,16 +689,20 @@ def custom_field_save(
     position: int = 0,
     field: CustomField | None = None,
 ) -> CustomField:
-    from users.roles import is_super_admin
-
-    if not is_super_admin(actor):
-        raise PermissionDenied("Only a super admin manages custom fields.")
+    """Define a custom field (`field` None) or change one. Records CUSTOM_FIELD_CREATED with
+    its definition, or CUSTOM_FIELD_CHANGED with the old and new value of each changed part
+    (nothing changed records nothing)."""
+    _check_super_admin(actor, "custom fields")
+    creating = field is None
     if field is None:
         base = slugify(label).replace("-", "_")[:50] or "field"
         key, n = base, 2
         while CustomField.objects.filter(key=key).exists():
             key, n = f"{base}_{n}", n + 1
         field = CustomField(key=key)
+    else:
+        field = CustomField.objects.select_for_update().get(pk=field.pk)
+    before = {name: getattr(field, name) for name in _CUSTOM_FIELD_AUDITED}
     field.label = label.strip()
     field.kind = kind
     field.choices = [c.strip() for c in (choices or []) if c.strip()]
@@ -473,18 +710,55 @@ def custom_field_save(
     field.position = position
     if field.kind == CustomField.Kind.CHOICE and not field.choices:
         raise ValidationError({"choices": "A choice field needs at least one choice."})
-    field.full_clean()
+    field.full_clean(validate_unique=False)
+    after = {name: getattr(field, name) for name in _CUSTOM_FIELD_AUDITED}
+    if creating:
+        try:
+            with transaction.atomic():
+                field.save()
+        except IntegrityError as exc:  # another admin added the same label at this moment
+            raise ValidationError({"label": "A field with this label was just added."}) from exc
+        event_record(
+            kind=EventKind.CUSTOM_FIELD_CREATED,
+            actor=actor,
+            subject=None,
+            target=field,
+            details={"key": field.key, **after},
+            manual=True,
+        )
+        return field
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if not changes:
+        return field
     field.save()
+    event_record(
+        kind=EventKind.CUSTOM_FIELD_CHANGED,
+        actor=actor,
+        subject=None,
+        target=field,
+        details={"changes": changes},
+        manual=True,
+    )
     return field
 
 
 @transaction.atomic
 def custom_field_delete(*, actor: User, field: CustomField) -> None:
-    """Remove a definition; values stay in users' JSON (harmless, and restorable)."""
-    from users.roles import is_super_admin
-
-    if not is_super_admin(actor):
-        raise PermissionDenied("Only a super admin manages custom fields.")
+    """Remove a definition; values stay in users' JSON (harmless, and restorable). Records
+    CUSTOM_FIELD_DELETED with the definition it had."""
+    _check_super_admin(actor, "custom fields")
+    field = CustomField.objects.select_for_update().get(pk=field.pk)
+    event_record(
+        kind=EventKind.CUSTOM_FIELD_DELETED,
+        actor=actor,
+        subject=None,
+        target=field,
+        details={
+            "key": field.key,
+            **{name: getattr(field, name) for name in _CUSTOM_FIELD_AUDITED},
+        },
+        manual=True,
+    )
     field.delete()
 
 

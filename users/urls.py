@@ -33,6 +33,7 @@ urlpatterns = [
         "departments/<int:pk>/", organisation.DepartmentEditView.as_view(), name="department_edit"
     ),
     path("groups/", organisation.UserGroupListView.as_view(), name="group_list"),
+    path("groups/<int:pk>/", organisation.UserGroupEditView.as_view(), name="group_edit"),
     path("custom-fields/", organisation.CustomFieldListView.as_view(), name="customfield_list"),
     path(
         "custom-fields/<int:pk>/",

@@ -11,17 +11,22 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import FormView
 
+from lms.event_kinds import CUSTOM_FIELD_KINDS, DEPARTMENT_KINDS, GROUP_KINDS
+from lms.selectors import events_of_kinds
 from lms.views import AdminRequiredMixin
 from users.forms import CustomFieldForm, DepartmentForm, UserGroupForm
-from users.models import CustomField, Department, User
+from users.models import CustomField, Department, User, UserGroup
 from users.roles import is_super_admin
 from users.selectors import departments_tree, user_groups_with_counts
 from users.services import (
     custom_field_delete,
     custom_field_save,
     department_create,
+    department_delete,
     department_update,
     user_group_create,
+    user_group_delete,
+    user_group_update,
 )
 
 
@@ -51,16 +56,20 @@ class DepartmentListView(SuperAdminRequiredMixin, FormView):  # type: ignore[typ
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["departments"] = departments_tree()
+        context["events"] = events_of_kinds(kinds=DEPARTMENT_KINDS)
         return context
 
     def form_valid(self, form: DepartmentForm) -> HttpResponse:
-        name = form.cleaned_data["name"].strip()
-        parent = form.cleaned_data["parent"]
-        if Department.objects.filter(parent=parent, name__iexact=name).exists():
-            form.add_error("name", "This parent already has a department with this name.")
+        try:
+            department = department_create(
+                name=form.cleaned_data["name"],
+                parent=form.cleaned_data["parent"],
+                actor=self.request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
             return self.form_invalid(form)
-        department_create(name=name, parent=parent)
-        messages.success(self.request, f"Department “{name}” was created.")
+        messages.success(self.request, f"Department “{department.name}” was created.")
         return HttpResponseRedirect(reverse("users:department_list"))
 
     def form_invalid(self, form: DepartmentForm) -> HttpResponse:
@@ -86,6 +95,17 @@ class DepartmentEditView(SuperAdminRequiredMixin, FormView):  # type: ignore[typ
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "department": self.department}
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "delete" in request.POST:
+            try:
+                department_delete(department=self.department, actor=request.user)  # type: ignore[arg-type]
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return HttpResponseRedirect(request.path)
+            messages.success(request, f"Department “{self.department.name}” was deleted.")
+            return HttpResponseRedirect(reverse("users:department_list"))
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: DepartmentForm) -> HttpResponse:
         try:
             department_update(
@@ -109,7 +129,11 @@ class UserGroupListView(SuperAdminRequiredMixin, FormView):  # type: ignore[type
     form_class = UserGroupForm
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "groups": user_groups_with_counts()}
+        return {
+            **super().get_context_data(**kwargs),
+            "groups": user_groups_with_counts(),
+            "events": events_of_kinds(kinds=GROUP_KINDS),
+        }
 
     def form_valid(self, form: UserGroupForm) -> HttpResponse:
         try:
@@ -128,6 +152,53 @@ class UserGroupListView(SuperAdminRequiredMixin, FormView):  # type: ignore[type
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+class UserGroupEditView(SuperAdminRequiredMixin, FormView):  # type: ignore[type-arg]
+    """Rename a group, change its description, or delete it."""
+
+    template_name = "users/group_edit.html"
+    form_class = UserGroupForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        self.group = get_object_or_404(UserGroup, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "submit_label": "Save"}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"name": self.group.name, "description": self.group.description}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "group": self.group}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "delete" in request.POST:
+            members = user_group_delete(group=self.group, actor=request.user)  # type: ignore[arg-type]
+            messages.success(
+                request,
+                f"Group “{self.group.name}” was deleted; its {members} member(s) were kept.",
+            )
+            return HttpResponseRedirect(reverse("users:group_list"))
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: UserGroupForm) -> HttpResponse:
+        try:
+            user_group_update(
+                group=self.group,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                actor=self.request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "The group was saved.")
+        return HttpResponseRedirect(reverse("users:group_list"))
+
+    def form_invalid(self, form: UserGroupForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
 class CustomFieldListView(SuperAdminRequiredMixin, FormView):  # type: ignore[type-arg]
     template_name = "users/customfield_list.html"
     form_class = CustomFieldForm
@@ -136,7 +207,11 @@ class CustomFieldListView(SuperAdminRequiredMixin, FormView):  # type: ignore[ty
         return {**super().get_form_kwargs(), "submit_label": "Add field"}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "fields": CustomField.objects.all()}
+        return {
+            **super().get_context_data(**kwargs),
+            "fields": CustomField.objects.all(),
+            "events": events_of_kinds(kinds=CUSTOM_FIELD_KINDS),
+        }
 
     def form_valid(self, form: CustomFieldForm) -> HttpResponse:
         try:

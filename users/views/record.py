@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from lms.event_kinds import EventKind
+from lms.event_kinds import ORGANISATION_KINDS, EventKind
 from lms.selectors import events_for_user
 from users.forms import AdminSetPasswordForm, RoleForm, UserDetailsForm
 from users.models import CustomField, User
@@ -200,7 +200,13 @@ class UserInviteView(UserRecordMixin, View):
 
 
 class EventFilterForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("", "All events"), *EventKind.choices], required=False)
+    kind = forms.ChoiceField(
+        choices=[
+            ("", "All events"),
+            *((k, label) for k, label in EventKind.choices if k not in ORGANISATION_KINDS),
+        ],
+        required=False,
+    )
     date_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -239,5 +245,4 @@ class UserEventsView(UserRecordMixin, ListView):  # type: ignore[type-arg]
         params.pop("page", None)
         context["filter_form"] = self.filter_form
         context["query_string"] = params.urlencode()
-        context["kind_labels"] = dict(EventKind.choices)
         return context
