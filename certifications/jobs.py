@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files import File
+from django.db import connection
 
 from certifications.certificates import (
     CertificateRenderError,
@@ -48,17 +51,26 @@ def certification_award_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkO
     return outcome.as_chunk_outcome()
 
 
-# An import's rows never change once checked; a worker keeps the last one it read, so a
-# 50,000-row file is decoded once per worker rather than once per chunk.
-_IMPORT_ROWS: dict[int, dict[int, dict]] = {}
-
-
-def _import_valid_rows(import_id: int) -> dict[int, dict]:
-    if import_id not in _IMPORT_ROWS:
-        rows = CertificationImport.objects.values_list("rows", flat=True).get(pk=import_id)
-        _IMPORT_ROWS.clear()
-        _IMPORT_ROWS[import_id] = {row["row"]: row for row in rows if not row["errors"]}
-    return _IMPORT_ROWS[import_id]
+def _import_valid_rows(import_id: int, numbers: list[int]) -> dict[int, dict[str, Any]]:
+    """The import's valid rows among the file's row `numbers`, read from its row in the
+    database for every chunk, by row number. PostgreSQL unpacks the stored array and returns
+    only this chunk's rows, so a chunk does not decode the whole file, and nothing is kept in
+    the process between chunks: an id says nothing about which import it is once imports are
+    deleted and ids handed out again (a database reset, a restored backup)."""
+    table = CertificationImport._meta.db_table
+    with connection.cursor() as cursor:
+        # A join with the chunk's numbers (hashed), not `= ANY(array)`, which would compare
+        # every row of the file with every number of the chunk.
+        cursor.execute(
+            f'SELECT item.value FROM "{table}" AS imported '  # noqa: S608 (the model's table)
+            "CROSS JOIN LATERAL jsonb_array_elements(imported.rows) AS item(value) "
+            "JOIN unnest(%s::int[]) AS wanted(number) "
+            "ON wanted.number = (item.value ->> 'row')::int "
+            "WHERE imported.id = %s AND item.value -> 'errors' = '[]'::jsonb",
+            [numbers, import_id],
+        )
+        found = [json.loads(value) if isinstance(value, str) else value for (value,) in cursor]
+    return {row["row"]: row for row in found}
 
 
 def certification_import_finish(job: BackgroundJob) -> None:
@@ -75,7 +87,7 @@ def certification_import_chunk(job: BackgroundJob, item_ids: list[int]) -> Chunk
         .defer("rows")
         .get(pk=job.params["import_id"])
     )
-    rows = _import_valid_rows(imported.pk)
+    rows = _import_valid_rows(imported.pk, item_ids)
     key = f"import:{imported.pk}"
     requests = [
         AwardRequest(

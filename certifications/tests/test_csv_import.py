@@ -157,3 +157,54 @@ def test_a_file_of_50000_rows_is_checked_and_applied(admin_user):
     job = job_execute(job_id=result.job.pk)
     assert job.status == BackgroundJob.Status.SUCCEEDED
     assert CertificationAward.objects.count() == 45_000
+
+
+def test_an_import_applies_its_own_rows_when_an_earlier_import_had_the_same_id(admin_user):
+    """A worker lives through many imports; ids are handed out again after a database reset or
+    a restored backup. The rows a chunk applies are always those of the import it names now."""
+    from certifications.jobs import certification_import_chunk
+
+    certification = CertificationFactory()
+    anna, bob = UserFactory(username="anna-csv"), UserFactory(username="bob-csv")
+    earlier = _check(certification, "anna-csv,2026-01-15,,manual,\n", admin_user)
+    job = BackgroundJob(kind="certifications.import", created_by=admin_user)
+    job.params = {"import_id": earlier.pk}
+    assert +certification_import_chunk(job, [1]).counts == {"awarded": 1}
+    # The earlier import goes (a reset), and the next one gets its id.
+    reused_id = earlier.pk
+    CertificationImport.objects.filter(pk=reused_id).delete()
+    CertificationAward.objects.all().delete()
+    later = _check(certification, "bob-csv,2026-02-01,,manual,\n", admin_user)
+    CertificationImport.objects.filter(pk=later.pk).update(id=reused_id)
+
+    outcome = certification_import_chunk(job, [1])
+
+    assert +outcome.counts == {"awarded": 1}
+    assert list(CertificationAward.objects.values_list("user", "issued_on")) == [
+        (bob.pk, date(2026, 2, 1))
+    ]
+    assert not CertificationAward.objects.filter(user=anna).exists()
+
+
+def test_a_chunk_applies_only_its_own_valid_rows_in_file_order(admin_user):
+    from certifications.jobs import certification_import_chunk
+
+    users = UserFactory.create_batch(4)
+    text = "\n".join(
+        [
+            f"{users[0].username},2026-01-15,,manual,",
+            "nobody-at-all,2026-01-15,,manual,",
+            f"{users[1].username},2026-01-15,,manual,",
+            f"{users[2].username},2026-01-15,,manual,",
+            f"{users[3].username},2026-01-15,,manual,",
+        ]
+    )
+    imported = _check(CertificationFactory(), text, admin_user)
+    job = BackgroundJob(kind="certifications.import", created_by=admin_user)
+    job.params = {"import_id": imported.pk}
+    outcome = certification_import_chunk(job, [4, 2, 3])  # row 2 has an error
+    assert +outcome.counts == {"awarded": 2}
+    assert set(CertificationAward.objects.values_list("user", flat=True)) == {
+        users[1].pk,
+        users[2].pk,
+    }
