@@ -129,8 +129,9 @@ def certificates_zip_finish(job: BackgroundJob) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-# Small chunks: a PDF takes ~80 ms, so progress moves, both worker processes render, and a
-# worker that WeasyPrint made grow is recycled between chunks (CELERY_WORKER_MAX_MEMORY_PER_CHILD).
+# Small chunks: rendering a PDF is slow next to writing a row, so with small chunks progress
+# moves, every worker process renders, and a worker that WeasyPrint made grow is recycled
+# between chunks (CELERY_WORKER_MAX_MEMORY_PER_CHILD).
 def certificates_zip_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """Render one chunk of PDFs into the job's work folder (a rerun overwrites the same files);
     `certificates_zip_finish` packs the folder when every chunk is done."""

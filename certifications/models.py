@@ -83,9 +83,10 @@ class CertificationAward(TimeStampedModel):
         EXPIRED = "expired", "Expired"
         ALWAYS_VALID = "always_valid", "Always valid"
 
-    # Every index is paid on each of 100,000 inserts in a bulk award, so there are only the ones
-    # a query uses: (certification, is_current) leads with certification, the code's unique
-    # constraint has no LIKE twin, and who awarded it or for which activity is never searched.
+    # Every index is paid on each insert of a bulk award (a row per person), so there are only
+    # the ones a query uses: (certification, is_current) leads with certification, the code's
+    # unique constraint has no LIKE twin, and who awarded it or for which activity is never
+    # searched.
     certification = models.ForeignKey(
         Certification, on_delete=models.CASCADE, related_name="awards", db_index=False
     )

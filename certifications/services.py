@@ -1,10 +1,10 @@
 """Writes about certifications: definitions, awarding (set-based, idempotent), edits,
 unassigning, the daily expiry run. Each public service is one transaction and records events.
 
-Awarding is the hot path (100,000 users in one job), so it never queries per user: for a batch
-of user ids, one query finds who exists and is in scope, one finds (and locks) their current
-awards, one UPDATE ends the awards being renewed, one INSERT creates the new awards, and one
-INSERT per event kind records the events."""
+Awarding is the hot path (one job may award everyone in the organisation), so it never queries
+per user: for a batch of user ids, one query finds who exists and is in scope, one finds (and
+locks) their current awards, one UPDATE ends the awards being renewed, one INSERT creates the
+new awards, and one INSERT per event kind records the events."""
 
 from __future__ import annotations
 

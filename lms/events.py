@@ -92,7 +92,7 @@ def event_record_bulk(
     impersonator: User | None = _UNSET,
 ) -> list[Event]:
     """Append many events of one kind with one INSERT, then hand the batch to the subscribers.
-    Bulk jobs use this so that 100,000 awards are not 100,000 round trips."""
+    Bulk jobs use this so that a job's awards are not one round trip each."""
     now = timezone.now()
     real_impersonator = current_impersonator() if impersonator is _UNSET else impersonator
     impersonator_id = real_impersonator.pk if real_impersonator is not None else None
@@ -110,8 +110,8 @@ def event_record_bulk(
                 type_ids[model] = ContentType.objects.get_for_model(model).pk
             target_type_id, target_id, target_label = type_ids[model], target.pk, str(target)[:255]
         # Positional arguments in field order (as Django builds rows read from the database):
-        # several times cheaper than keywords through the foreign-key descriptors, which
-        # matters at 300,000 events a job.
+        # several times cheaper than keywords through the foreign-key descriptors, which adds
+        # up over the events of a large job.
         row: tuple[Any, ...] = (
             None,
             kind_name,

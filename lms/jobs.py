@@ -311,7 +311,7 @@ def _chunk_run_once(job_id: int, index: int, handler: ChunkHandler) -> bool:
 
 
 def _constraints_check_now() -> None:
-    """Run the chunk's deferred foreign-key checks now (seconds for 100,000 rows) rather than at
+    """Run the chunk's deferred foreign-key checks now (slow for a large chunk) rather than at
     COMMIT, while no other chunk waits for the job row lock taken next."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -91,7 +91,7 @@ class UserProgressView(UserRecordMixin, TemplateView):
     record_tab = "progress"
     template_name = "progress/user_progress.html"
 
-    courses_per_page = 10  # each course lists its activities: 200 courses were 4,000 rows
+    courses_per_page = 10  # each course lists all its activities, so a course is many rows
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -384,7 +384,7 @@ class CsvEnrollView(AdminRequiredMixin, TemplateView):
 class UserAccessView(UserRecordMixin, TemplateView):
     record_tab = "access"
     template_name = "progress/user_access.html"
-    enrollments_per_page = 25  # two forms per course: 200 courses rendered in 100 ms
+    enrollments_per_page = 25  # two forms per course: a long list is slow to render
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -400,8 +400,8 @@ class UserAccessView(UserRecordMixin, TemplateView):
 
     def blank_add_form(self) -> AccessAddForm:
         """The "Add access" form offers only the courses the user is not enrolled in (the
-        others would be refused, and each option of a select costs a template render: a
-        learner in all 200 courses of the catalog took 50 ms for it). A submitted form keeps
+        others would be refused, and each option of a select costs a template render, which
+        adds up for a learner enrolled in most of a large catalog). A submitted form keeps
         every course, so a course enrolled in meanwhile gets the service's own message."""
         form = AccessAddForm()
         form.fields["course"].queryset = selectors.courses_not_enrolled(user=self.subject)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,9 +27,12 @@ from django.db.models import (
 from django.db.models.functions import RowNumber, Upper
 from django.http import QueryDict
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from users.models import Department, User, UserGroup, UserSelection
 from users.roles import ROLE_RANK, Role, user_admin_role
+
+logger = logging.getLogger(__name__)
 
 
 def department_subtree(department: Department) -> QuerySet[Department]:
@@ -197,11 +201,40 @@ def user_list(
 LIST_SNAPSHOT_IDS = 20_000
 
 
-def user_list_cache_key(users: QuerySet[User]) -> str:
+def _user_list_cache_key(users: QuerySet[User]) -> str:
     sql, params = users.query.sql_with_params()
     database = connections[users.db].settings_dict["NAME"]
     digest = hashlib.sha256(repr((database, sql, params)).encode()).hexdigest()
     return f"users-list:{digest}"
+
+
+# The snapshot is only a saving: when the cache cannot be reached (its Redis is down or
+# restarting) the page numbers and counts the search itself, as on a first visit, instead of
+# failing. redis-py's errors (refused, timed out, ...) are RedisError; a socket's, OSError.
+_CACHE_DOWN = (RedisError, OSError)
+
+
+def _snapshot_get(key: str) -> dict[str, Any] | None:
+    try:
+        snapshot: dict[str, Any] | None = cache.get(key)
+    except _CACHE_DOWN:
+        logger.warning("users list: the cache could not be read; counting anew", exc_info=True)
+        return None
+    return snapshot
+
+
+def _snapshot_set(key: str, snapshot: dict[str, Any]) -> None:
+    try:
+        cache.set(key, snapshot, settings.MERIT_USERS_LIST_COUNT_SECONDS)
+    except _CACHE_DOWN:
+        logger.warning("users list: the cache could not be written", exc_info=True)
+
+
+def _snapshot_delete(key: str) -> None:
+    try:
+        cache.delete(key)
+    except _CACHE_DOWN:
+        logger.warning("users list: the cache could not be written", exc_info=True)
 
 
 def user_list_page(
@@ -210,19 +243,20 @@ def user_list_page(
     """One page of `user_list()` and the number of all its rows, in the same two queries
     whatever the page number and the number of matches.
 
-    At 100,000 users a broad search ("smi": a fifth of everyone) costs one scan and one sort of
-    its matches whichever page is asked for, so it is done once per search, not once per page:
-    the first request numbers the matches' ids in the list's order and counts them (`COUNT(*)
-    OVER ()` beside the ids, so one query; only ids and sort keys are sorted, not whole rows),
-    and keeps the ids up to that page (in thousands, at most `LIST_SNAPSHOT_IDS`) and the
-    count in the cache for
-    `MERIT_USERS_LIST_COUNT_SECONDS` under the search's SQL. A page is then a slice of those
-    ids (or, further on, a LIMIT/OFFSET of the ids), and its rows are read again through the
-    same filters, so a row on the page is always current: a user disabled or renamed out of
-    the search meanwhile drops out at once; only the count and the positions may lag, by that
-    many seconds. The count is None when `offset` is past the end."""
-    key = user_list_cache_key(users)
-    snapshot: dict[str, Any] | None = cache.get(key)
+    A broad search (three letters of a common name can match a fifth of everyone) costs one
+    scan and one sort of its matches whichever page is asked for, so it is done once per
+    search, not once per page: the first request numbers the matches' ids in the list's order
+    and counts them (`COUNT(*) OVER ()` beside the ids, so one query; only ids and sort keys
+    are sorted, not whole rows), and keeps the ids up to that page (in thousands, at most
+    `LIST_SNAPSHOT_IDS`) and the count in the cache for `MERIT_USERS_LIST_COUNT_SECONDS` (0:
+    not kept) under the search's SQL. A page is then a slice of those ids (or, further on, a
+    LIMIT/OFFSET of the ids), and its rows are read again through the same filters, so a row
+    on the page is always current: a user disabled or renamed out of the search meanwhile
+    drops out at once; only the count and the positions may lag, by that many seconds. When
+    the cache cannot be reached every request numbers the search itself. The count is None
+    when `offset` is past the end."""
+    key = _user_list_cache_key(users)
+    snapshot = _snapshot_get(key)
     if snapshot is not None and offset + limit > len(snapshot["ids"]) < snapshot["count"]:
         snapshot = None  # a page beyond the ids kept: number the search again, further
     fresh = snapshot is None
@@ -245,7 +279,7 @@ def user_list_page(
         )
         picked = list(numbered)
         snapshot = {"ids": [pk for pk, _ in picked], "count": picked[0][1] if picked else 0}
-        cache.set(key, snapshot, settings.MERIT_USERS_LIST_COUNT_SECONDS)
+        _snapshot_set(key, snapshot)
     total: int = snapshot["count"]
     if offset + limit <= len(snapshot["ids"]) or len(snapshot["ids"]) == total:
         page_ids = snapshot["ids"][offset : offset + limit]
@@ -254,7 +288,7 @@ def user_list_page(
     by_pk = users.order_by().prefetch_related("departments", "groups").in_bulk(page_ids)
     rows = [by_pk[pk] for pk in page_ids if pk in by_pk]
     if not rows:
-        cache.delete(key)
+        _snapshot_delete(key)
         if not fresh:  # the list shrank under the snapshot: number it again
             return user_list_page(users=users, offset=offset, limit=limit)
         return [], None

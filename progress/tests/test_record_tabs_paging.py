@@ -1,5 +1,5 @@
-"""The Progress, Access and Engagement tabs of a learner in many courses (benchmark scenario
-5: 200 enrollments): each shows one page of courses, in queries that do not grow with them."""
+"""The Progress, Access and Engagement tabs of a learner in many courses: each shows one page
+of courses, in queries that do not grow with them."""
 
 from __future__ import annotations
 

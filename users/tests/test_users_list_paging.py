@@ -1,6 +1,6 @@
-"""The users list's paging and search at scale (benchmark scenario 4): the page counts its
-matches in the same query that numbers them (no separate COUNT(*)), sorts only ids, and
-searches one expression per term."""
+"""The users list's paging and search over many people: the page counts its matches in the
+same query that numbers them (no separate COUNT(*)), sorts only ids, and searches one
+expression per term."""
 
 from __future__ import annotations
 
@@ -147,8 +147,8 @@ def test_search_sees_a_renamed_user_at_once(admin_user: User, learner_user: User
 def test_later_pages_reuse_the_searchs_count_instead_of_counting_again(
     client: Client, admin_user: User
 ) -> None:
-    """At 100,000 users the count reads every match: the first page counts, the next pages of
-    the same search fetch only their ids (while the count is cached)."""
+    """A broad search's count reads every match: the first page counts, the next pages of the
+    same search fetch only their ids (while the count is cached)."""
     _people(30)
     client.force_login(admin_user)
     client.get(reverse("users:list"), {"q": "smith"})  # page 1 counts the 30 matches
@@ -184,3 +184,51 @@ def test_rows_on_a_page_are_current_even_while_the_searchs_ids_are_cached(
     rows, _ = user_list_page(users=users, offset=0, limit=25)
     assert people[0] not in rows and people[1] not in rows
     assert rows == people[2:25]
+
+
+def _a_port_nothing_listens_on() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_list_answers_from_the_database_when_the_cache_is_down(
+    client: Client, admin_user: User
+) -> None:
+    """The cache's Redis is down (nothing listens on its port): the list still shows the
+    search's page and its count, numbered from the database on every request."""
+    from django.test import override_settings
+
+    people = _people(30)
+    client.force_login(admin_user)
+    down = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_a_port_nothing_listens_on()}/0",
+        }
+    }
+    with override_settings(CACHES=down):
+        first = client.get(reverse("users:list"), {"q": "smith"})
+        with CaptureQueriesContext(connection) as queries:
+            second = client.get(reverse("users:list"), {"q": "smith", "page": 2})
+    assert first.status_code == 200 and second.status_code == 200
+    assert list(second.context["users"]) == people[25:]
+    assert second.context["paginator"].count == 30
+    assert [q for q in queries.captured_queries if "OVER ()" in q["sql"]]  # counted again
+
+
+def test_with_nothing_kept_every_page_counts_the_search_itself(
+    client: Client, admin_user: User
+) -> None:
+    from django.test import override_settings
+
+    _people(30)
+    client.force_login(admin_user)
+    with override_settings(MERIT_USERS_LIST_COUNT_SECONDS=0):
+        client.get(reverse("users:list"), {"q": "smith"})
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("users:list"), {"q": "smith", "page": 2})
+    assert [q for q in queries.captured_queries if "OVER ()" in q["sql"]]
+    assert response.context["paginator"].count == 30
