@@ -204,10 +204,11 @@ class AdminSetPasswordForm(forms.Form):
         help_text=password_validators_help_text_html(),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_id = "password-form"
+        self.helper.form_action = action  # its own view, not the Details save of the page
         self.helper.add_input(Submit("set_password", "Set password"))
 
 
@@ -216,10 +217,11 @@ class RoleForm(forms.Form):
         choices=Role.choices, widget=forms.CheckboxSelectMultiple, label="Roles"
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_id = "role-form"
+        self.helper.form_action = action  # its own view, not the Details save of the page
         self.helper.add_input(Submit("change_role", "Change role"))
 
 

@@ -66,16 +66,26 @@ class UserDetailView(UserRecordMixin, TemplateView):
             custom_fields=list(CustomField.objects.all()),
         )
 
+    def _password_form(self, data: Any = None) -> AdminSetPasswordForm:
+        return AdminSetPasswordForm(
+            data, action=reverse("users:set_password", args=[self.subject.pk])
+        )
+
+    def _role_form(self, data: Any = None, **kwargs: Any) -> RoleForm:
+        return RoleForm(data, action=reverse("users:change_role", args=[self.subject.pk]), **kwargs)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         actor: User = self.request.user  # type: ignore[assignment]
         subject = self.subject
         context.setdefault("details_form", self._details_form())
-        context.setdefault("password_form", AdminSetPasswordForm())
+        context.setdefault("password_form", self._password_form())
         if can_change_roles(actor):
             context.setdefault(
                 "role_form",
-                RoleForm(initial={"roles": list(subject.groups.values_list("name", flat=True))}),
+                self._role_form(
+                    initial={"roles": list(subject.groups.values_list("name", flat=True))}
+                ),
             )
         context["can_impersonate"] = can_impersonate(hijacker=actor, hijacked=subject)
         context["is_self"] = actor.pk == subject.pk
@@ -123,7 +133,7 @@ class UserSetPasswordView(UserDetailView):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = AdminSetPasswordForm(request.POST)
+        form = self._password_form(request.POST)
         if form.is_valid():
             try:
                 user_set_password(
@@ -153,7 +163,7 @@ class UserRoleView(UserDetailView):
         actor: User = request.user  # type: ignore[assignment]
         if not can_change_roles(actor):
             raise PermissionDenied("Only a super admin can change roles.")
-        form = RoleForm(request.POST)
+        form = self._role_form(request.POST)
         if form.is_valid():
             try:
                 user_change_roles(user=self.subject, actor=actor, roles=form.cleaned_data["roles"])
