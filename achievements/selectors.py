@@ -149,7 +149,9 @@ def leaderboard_top(
 
 def points_ledger(*, user: User) -> QuerySet[PointsEntry]:
     return (
-        PointsEntry.objects.filter(user=user).select_related("actor").order_by("-awarded_at", "-id")
+        PointsEntry.objects.filter(user=user)
+        .select_related("actor", "impersonator")
+        .order_by("-awarded_at", "-id")
     )
 
 

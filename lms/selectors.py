@@ -39,7 +39,9 @@ def events_of_kinds(*, kinds: Iterable[str], limit: int = 10) -> list[Event]:
 
 def jobs_visible_to(actor: User) -> QuerySet[BackgroundJob]:
     """Super admins see every job; other admins see the jobs they started."""
-    jobs = BackgroundJob.objects.select_related("created_by").defer("item_ids", "errors")
+    jobs = BackgroundJob.objects.select_related("created_by", "impersonator").defer(
+        "item_ids", "errors"
+    )
     if is_super_admin(actor):
         return jobs
     return jobs.filter(created_by=actor)

@@ -407,9 +407,9 @@ def exam_attempts_for(*, user: User) -> QuerySet[ExamAttempt]:
 
 def progress_events_for(*, user: User, limit: int = 50) -> QuerySet[Event]:
     """The user's content actions log: progress events, newest first."""
-    return Event.objects.filter(subject=user, kind__startswith="progress.").select_related("actor")[
-        :limit
-    ]
+    return Event.objects.filter(subject=user, kind__startswith="progress.").select_related(
+        "actor", "impersonator"
+    )[:limit]
 
 
 def _guarded(dotted: str) -> Any:
