@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from lms.event_kinds import ORGANISATION_KINDS, EventKind
-from lms.selectors import events_for_user
+from lms.selectors import events_for_user, events_with_details
 from users.forms import AdminSetPasswordForm, RoleForm, UserDetailsForm
 from users.models import CustomField, User
 from users.permissions import can_change_roles, can_edit_user, can_impersonate
@@ -255,4 +255,5 @@ class UserEventsView(UserRecordMixin, ListView):  # type: ignore[type-arg]
         params.pop("page", None)
         context["filter_form"] = self.filter_form
         context["query_string"] = params.urlencode()
+        context["events"] = events_with_details(context["events"])
         return context
