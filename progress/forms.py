@@ -64,7 +64,18 @@ class ProgressChangeForm(forms.Form):
         help_text="Without this, users not enrolled in the course are refused and left unchanged.",
     )
 
-    def __init__(self, *args: Any, course: Course, mode: str = "complete", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        course: Course,
+        mode: str = "complete",
+        complete_for_all: set[int] | frozenset[int] = frozenset(),
+        audience: str = "",
+        **kwargs: Any,
+    ) -> None:
+        """`complete_for_all`: the activities every selected learner (`audience`, "all 3
+        selected learners" or a name) has completed already; marking them would skip them,
+        so the picker says so."""
         super().__init__(*args, **kwargs)
         self.course = course
         queryset = (
@@ -74,8 +85,10 @@ class ProgressChangeForm(forms.Form):
         )
         activities: Any = self.fields["activities"]
         activities.queryset = queryset
+        done = f" — already complete for {audience}" if mode == "complete" else ""
         activities.label_from_instance = lambda a: (
             f"{a.module.title} · {a.title} ({a.get_kind_display()})"
+            + (done if a.pk in complete_for_all else "")
         )
         if mode == "reset":
             del self.fields["send_email"]

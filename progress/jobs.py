@@ -6,6 +6,7 @@ from lms.jobs import ChunkOutcome
 from lms.models import BackgroundJob
 from progress.models import Course
 from progress.services import ProgressError, progress_mark_complete, progress_reset
+from progress.summaries import mark_complete_counts
 from users.selectors import users_visible_to
 
 OUT_OF_SCOPE = "Not found or outside your departments."
@@ -27,7 +28,8 @@ def _scope(job: BackgroundJob, item_ids: list[int], outcome: ChunkOutcome) -> li
 
 def progress_mark_complete_chunk(job: BackgroundJob, item_ids: list[int]) -> ChunkOutcome:
     """params: {"course_id", "activity_ids" (None: entire course), "send_email",
-    "enroll_missing"}. Summary: completed / already complete / errors."""
+    "enroll_missing"}. Summary: learners completed / already complete / errors, activity
+    completions, and per activity the learners completed and skipped (progress.summaries)."""
     outcome = ChunkOutcome()
     user_ids = _scope(job, item_ids, outcome)
     if not user_ids:
@@ -49,8 +51,7 @@ def progress_mark_complete_chunk(job: BackgroundJob, item_ids: list[int]) -> Chu
         return outcome
     outcome.errors.extend(result.errors)
     outcome.done = len(result.completed_users) + len(result.already_complete_users)
-    outcome.counts["completed"] += len(result.completed_users)
-    outcome.counts["already complete"] += len(result.already_complete_users)
+    outcome.counts.update(mark_complete_counts(result))
     outcome.counts["errors"] += len(outcome.errors)
     return outcome
 

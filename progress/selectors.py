@@ -504,3 +504,21 @@ def users_from_identifiers(*, actor: User, values: list[str]) -> tuple[list[int]
     ids = list(dict.fromkeys(by_key[v.lower()] for v in values if v.lower() in by_key))
     unknown = list(dict.fromkeys(v for v in values if v.lower() not in by_key))
     return ids, unknown
+
+
+def activities_complete_for_all(
+    *, course: Course, users: QuerySet[User] | Sequence[int], user_count: int
+) -> set[int]:
+    """The course's activities that every one of `users` (a queryset, or ids) has completed:
+    one grouped query, the users as a subquery when they are a queryset (a selection can be
+    far more ids than a query may carry)."""
+    if not user_count:
+        return set()
+    user_ids: Any = users.values("pk") if isinstance(users, QuerySet) else list(users)
+    return set(
+        ActivityCompletion.objects.filter(activity__module__course=course, user_id__in=user_ids)
+        .values("activity_id")
+        .annotate(users=Count("user_id", distinct=True))
+        .filter(users__gte=user_count)
+        .values_list("activity_id", flat=True)
+    )

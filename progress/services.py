@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -70,6 +70,10 @@ class MarkCompleteResult:
     activities_skipped: int = 0
     course_completed_users: list[int] = field(default_factory=list)
     enrolled_users: list[int] = field(default_factory=list)
+    # Per activity ("Module · Activity"): how many of the users got it now, and how many were
+    # skipped because they had completed it already.
+    completed_by_activity: Counter[str] = field(default_factory=Counter)
+    skipped_by_activity: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -427,6 +431,9 @@ def _mark_complete_chunk(
             result.already_complete_users.append(user_id)
     result.activities_completed += len(new)
     result.activities_skipped += len(existing)
+    names = {a.pk: f"{a.module.title} · {a.title}" for a in chosen}
+    result.skipped_by_activity.update(names[activity_id] for _, activity_id in existing)
+    result.completed_by_activity.update(names[activity.pk] for _, activity, _ in new)
     result.course_completed_users.extend(
         _completions_apply(course=course, structure=structure, new=new, actor=actor, manual=True)
     )

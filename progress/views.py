@@ -47,6 +47,7 @@ from progress.services import (
     progress_mark_complete,
     progress_reset,
 )
+from progress.summaries import mark_complete_message
 from users.models import User
 from users.selectors import selected_user_ids, users_resolve_selection
 from users.views.mixins import UserRecordMixin, bulk_selection_source
@@ -108,7 +109,8 @@ class UserProgressView(UserRecordMixin, TemplateView):
 def _result_message(result: MarkCompleteResult, who: str) -> str:
     parts = [f"Marked {result.activities_completed} activities complete for {who}"]
     if result.activities_skipped:
-        parts.append(f"{result.activities_skipped} already complete were skipped")
+        names = ", ".join(f"“{name}”" for name in sorted(result.skipped_by_activity))
+        parts.append(f"skipped because already complete: {names}")
     if result.enrolled_users:
         parts.append(f"{len(result.enrolled_users)} enrolled")
     if result.course_completed_users:
@@ -129,13 +131,29 @@ class _ProgressChangeMixin:
             return None
         return Course.objects.filter(pk=raw).first()
 
+    def picker_audience(self) -> tuple[Any, int, str]:
+        """Whom the form is for: (users as a queryset or ids, how many, how to name them)."""
+        return [], 0, ""
+
+    def change_form(self, course: Course, data: Any = None) -> ProgressChangeForm:
+        complete: set[int] = set()
+        audience = ""
+        if self.mode == "complete":
+            users, count, audience = self.picker_audience()
+            complete = selectors.activities_complete_for_all(
+                course=course, users=users, user_count=count
+            )
+        return ProgressChangeForm(
+            data, course=course, mode=self.mode, complete_for_all=complete, audience=audience
+        )
+
     def forms_context(self, form: ProgressChangeForm | None = None) -> dict[str, Any]:
         course = self.course_from_request()
         context: dict[str, Any] = {"mode": self.mode, "course": course}
         if course is None:
             context["pick_form"] = CoursePickForm()
         else:
-            context["form"] = form or ProgressChangeForm(course=course, mode=self.mode)
+            context["form"] = form or self.change_form(course)
         return context
 
 
@@ -154,7 +172,7 @@ class UserProgressChangeView(_ProgressChangeMixin, UserRecordMixin, TemplateView
         if course is None:
             messages.error(request, "Choose a course.")
             return HttpResponseRedirect(request.path)
-        form = ProgressChangeForm(request.POST, course=course, mode=self.mode)
+        form = self.change_form(course, request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         name = self.subject.get_full_name() or self.subject.username
@@ -198,6 +216,9 @@ class UserProgressChangeView(_ProgressChangeMixin, UserRecordMixin, TemplateView
             return self.render_to_response(self.get_context_data(form=form))
         return HttpResponseRedirect(reverse("progress:user_progress", args=[self.subject.pk]))
 
+    def picker_audience(self) -> tuple[Any, int, str]:
+        return [self.subject.pk], 1, self.subject.get_full_name() or self.subject.username
+
 
 class UserProgressResetView(UserProgressChangeView):
     mode = "reset"
@@ -225,6 +246,11 @@ class BulkProgressView(_ProgressChangeMixin, AdminRequiredMixin, TemplateView):
         context["user_count"] = len(context["user_ids"])
         return context
 
+    def picker_audience(self) -> tuple[Any, int, str]:
+        users = self.selected_users()
+        count = users.count()
+        return users, count, "the selected learner" if count == 1 else f"all {count} selected"
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not self.selected_users().exists():
             messages.error(request, "Select at least one user in the list first.")
@@ -240,7 +266,7 @@ class BulkProgressView(_ProgressChangeMixin, AdminRequiredMixin, TemplateView):
         if course is None:
             messages.error(request, "Choose a course.")
             return HttpResponseRedirect(reverse("users:list"))
-        form = ProgressChangeForm(request.POST, course=course, mode=self.mode)
+        form = self.change_form(course, request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         chosen = form.chosen_activities
@@ -267,11 +293,16 @@ class BulkProgressView(_ProgressChangeMixin, AdminRequiredMixin, TemplateView):
             return HttpResponseRedirect(result.job.get_absolute_url())
         outcome = result.outcome
         assert outcome is not None
-        summary = ", ".join(f"{count} {key}" for key, count in sorted(outcome.counts.items()))
         level = messages.WARNING if outcome.errors else messages.SUCCESS
-        text = f"{verb} for “{course}”: {summary or 'nothing to do'}."
-        if outcome.errors:
-            text += " " + "; ".join(sorted({msg for _, msg in outcome.errors}))
+        if self.mode == "complete":
+            text = mark_complete_message(
+                course=course, counts=outcome.counts, errors=outcome.errors
+            )
+        else:
+            summary = ", ".join(f"{n} {key}" for key, n in sorted(outcome.counts.items()) if n)
+            text = f"{verb} for “{course}”: {summary or 'nothing to do'}."
+            if outcome.errors:
+                text += " " + "; ".join(sorted({msg for _, msg in outcome.errors}))
         messages.add_message(request, level, text)
         return HttpResponseRedirect(reverse("users:list"))
 

@@ -233,7 +233,9 @@ def test_bulk_update_inline_completes_for_each_user_with_summary(admin_user: Use
         follow=True,
     )
     text = response.content.decode()
-    assert "1 already complete" in text and "4 completed" in text
+    assert "4 activity completions recorded for 4 learners" in text
+    assert "Skipped because already complete: “" in text and "” for 1 learner." in text
+    assert "1 learner had every chosen activity complete already" in text
     assert ActivityCompletion.objects.count() == 5
 
 

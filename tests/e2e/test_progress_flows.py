@@ -48,7 +48,8 @@ def test_admin_updates_progress_for_five_users_then_resets_one(
     page.check("input[name=send_email]")
     screenshot(page, "progress-bulk-update-form")
     page.click("[data-testid=progress-submit]")
-    page.wait_for_selector("text=5 completed")
+    page.wait_for_selector("text=10 activity completions recorded for 5 learners")
+    screenshot(page, "progress-bulk-update-done")
     assert CourseCompletion.objects.filter(course=course).count() == 5
     assert len(mail.outbox) == 5
     page.goto(f"/learning/users/{people[0].pk}/progress/")
