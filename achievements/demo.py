@@ -1,6 +1,8 @@
 """Demo data: badges in all four categories (with drawn medal images), Anna Smith's 200 points
 for the best business proposal, some earned and some locked badges, and a spread of points
-across the demo learners. Idempotent: running it twice changes nothing."""
+across the demo learners. Every badge a demo learner holds is one its rule gives for what the
+demo records through the services (a picture, a bio, a post, course completions), never
+handed out by itself. Idempotent: running it twice changes nothing."""
 
 from __future__ import annotations
 
@@ -13,14 +15,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
-from achievements.models import Badge, PointsEntry, UserBadge
+from achievements.models import Badge, PointsEntry
 from achievements.services import (
     COMMUNITY_KINDS,
     AutoAward,
     badge_create,
-    badges_award_by_rule,
     community_event_record,
     points_award,
     points_award_once,
@@ -28,8 +29,13 @@ from achievements.services import (
 from lms.event_kinds import EventKind
 from lms.models import Event
 from users.models import User
+from users.services import profile_update
 
 ANNA_REASON = "The best business proposal in the group"
+ANNA_BIO = (
+    "Account manager in Active Sales since 2022. I look after our retail customers and run "
+    "the Friday proposal clinic: bring a draft, leave with a better one."
+)
 
 # name, category, rule, threshold, points, colour, description
 DEMO_BADGES: list[tuple[str, str, str, int, int, str, str]] = [
@@ -87,6 +93,23 @@ def medal_png(colour: str, letter: str, size: int = 256) -> bytes:
     return out.getvalue()
 
 
+def avatar_png(initials: str, colour: str, size: int = 256) -> bytes:
+    """A profile picture: the person's initials on a coloured square."""
+    image = Image.new("RGB", (size, size), colour)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=size * 0.42)
+    draw.text((size / 2, size / 2), initials, fill="white", font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _avatar_upload(user: User, colour: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(
+        f"{user.username}.png", avatar_png(user.initials, colour), content_type="image/png"
+    )
+
+
 def _user(username: str) -> User | None:
     return User.objects.filter(username=username).first()
 
@@ -133,9 +156,15 @@ def seed_demo(*, stdout: Any) -> None:
                 community_event_record(kind=EventKind.COMMUNITY_COMMENT_POSTED, user=anna)
             for _ in range(12):
                 community_event_record(kind=EventKind.COMMUNITY_REACTION_RECEIVED, user=anna)
-        for rule in ("avatar_added", "bio_completed", "post_published"):
-            if rule in badges:
-                badges_award_by_rule(badge=badges[rule], user_ids=[anna.pk])
+        # Her picture and bio through the profile service, whose events earn "Say cheese" and
+        # "Storyteller" by their rules (as her post above earned "First post").
+        if not anna.avatar and not anna.bio:
+            profile_update(
+                user=anna,
+                bio=ANNA_BIO,
+                social_links={},
+                avatar=_avatar_upload(anna, "#0ea5e9"),
+            )
 
     # A spread of points across the demo learners (once: keyed "demo:spread").
     learners = list(
@@ -155,8 +184,21 @@ def seed_demo(*, stdout: Any) -> None:
         for pk in learners
     ]
     added = points_award_once(awards)
-    for index, pk in enumerate(learners[:30]):
-        rule = ["avatar_added", "lesson_completed", "module_completed", "post_published"][index % 4]
-        if rule in badges and not UserBadge.objects.filter(user_id=pk, badge=badges[rule]).exists():
-            badges_award_by_rule(badge=badges[rule], user_ids=[pk])
+    # Some learners add a picture, some publish a post: the badges follow from their rules.
+    # (Course badges come from the progress demo's completions.)
+    for index, user in enumerate(User.objects.filter(pk__in=learners[:30]).order_by("pk")):
+        if index % 4 == 0 and not user.avatar:
+            profile_update(
+                user=user,
+                bio=user.bio,
+                social_links=user.social_links,
+                avatar=_avatar_upload(user, DEMO_BADGES[index % len(DEMO_BADGES)][5]),
+            )
+        elif (
+            index % 4 == 3
+            and not Event.objects.filter(
+                subject=user, kind=EventKind.COMMUNITY_POST_PUBLISHED
+            ).exists()
+        ):
+            community_event_record(kind=EventKind.COMMUNITY_POST_PUBLISHED, user=user)
     stdout.write(f"achievements: points for {added} learners, Anna Smith's 200 points")

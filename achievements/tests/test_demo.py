@@ -44,3 +44,32 @@ def test_demo_twice_changes_nothing(admin_user: User, learner_user: User) -> Non
     before = _state()
     seed_demo(stdout=StringIO())
     assert _state() == before
+
+
+def test_every_badge_a_demo_learner_holds_is_what_its_rule_gives() -> None:
+    """The demo (every app's part) records what learners did through the services, and the
+    badges follow from the rules: nobody holds "Say cheese" without a picture."""
+    import io
+
+    from django.core.management import call_command
+
+    from achievements.rules import RULES, rule_counts
+
+    call_command("seed_demo", stdout=io.StringIO())
+    held = UserBadge.objects.filter(revoked_at__isnull=True).select_related("badge", "user")
+    assert held.exists()
+    for user_badge in held:
+        badge, user = user_badge.badge, user_badge.user
+        if badge.rule == "manual":
+            continue
+        reached = rule_counts(RULES[badge.rule], [user.pk]).get(user.pk, 0)
+        assert reached >= badge.threshold, (user.username, badge.name, reached)
+        if badge.rule == "avatar_added":
+            assert user.avatar, user.username
+        if badge.rule == "bio_completed":
+            assert user.bio, user.username
+    anna = User.objects.get(username="anna")
+    assert anna.avatar and anna.bio
+    assert {"Say cheese", "Storyteller", "First post"} <= set(
+        UserBadge.objects.filter(user=anna).values_list("badge__name", flat=True)
+    )
