@@ -482,7 +482,22 @@ def test_card_honours_the_position_and_badge_count(admin_user: User, learner_use
         )
     assert _card(learner_user, card_slot="side").strip() == ""
     html = _card(learner_user, card_slot="header")
-    assert html.count('class="achv-badge-img') == 3 and "View all" in html
+    assert html.count('class="achv-badge-img') == 3 and "and more" in html
+    assert html.count("View all") == 1  # one link to the full page, not one per row
+
+
+@pytest.mark.parametrize("slot", ["header", "side", "main"])
+def test_card_links_to_the_full_page_once_in_every_position(
+    admin_user: User, learner_user: User, slot: str
+) -> None:
+    GamificationSettings.objects.update_or_create(
+        pk=1, defaults={"card_position": slot, "card_badge_count": 1}
+    )
+    for _ in range(3):
+        badge_grant(
+            user=learner_user, badge=BadgeFactory(rule="manual"), actor=admin_user, reason="x"
+        )
+    assert _card(learner_user, card_slot=slot).count("View all") == 1
 
 
 def test_certificates_section_lists_the_users_certificates(
