@@ -47,6 +47,20 @@ def _payments_report(user: User) -> bool:
     return can_see_payments_report(user)
 
 
+def _gamification_on(user: User) -> bool:
+    """The learner's Achievements page says nothing but "not used" while gamification is off,
+    so its link goes too. Read once per request (kept on the user object)."""
+    cached = user.__dict__.get("_merit_gamification_on")
+    if cached is None:
+        from achievements.models import GamificationSettings
+
+        enabled = GamificationSettings.objects.filter(pk=1).values_list("enabled", flat=True)
+        row = enabled.first()
+        cached = GamificationSettings._meta.get_field("enabled").default if row is None else row
+        user.__dict__["_merit_gamification_on"] = cached
+    return bool(cached)
+
+
 ADMIN_NAV = (
     NavLink("users", "Users", "users:list", "bi-people", _admin),
     NavLink("courses", "Courses", "progress:course_list", "bi-journal-richtext", _admin),
@@ -63,7 +77,13 @@ ADMIN_NAV = (
 )
 LEARNER_NAV = (
     NavLink("my_courses", "My courses", "progress:my_courses", "bi-journal-richtext", _anyone),
-    NavLink("achievements", "Achievements", "achievements:my_achievements", "bi-trophy", _anyone),
+    NavLink(
+        "achievements",
+        "Achievements",
+        "achievements:my_achievements",
+        "bi-trophy",
+        _gamification_on,
+    ),
     NavLink(
         "certificates", "Certificates", "certifications:my_certificates", "bi-patch-check", _anyone
     ),

@@ -133,3 +133,16 @@ def test_learner_sections_highlight_their_own_link(
 ) -> None:
     html = _client(learner_user).get(reverse(url_name)).text
     assert [href for href, active in _nav(html) if active] == [reverse(highlighted)]
+
+
+def test_the_learner_menu_has_no_achievements_while_gamification_is_off(
+    learner_user: User,
+) -> None:
+    from achievements.models import GamificationSettings
+
+    achievements = reverse("achievements:my_achievements")
+    on = {href for href, _ in _nav(_client(learner_user).get(reverse("users:profile")).text)}
+    assert achievements in on
+    GamificationSettings.objects.update_or_create(pk=1, defaults={"enabled": False})
+    off = {href for href, _ in _nav(_client(learner_user).get(reverse("users:profile")).text)}
+    assert off == on - {achievements}
