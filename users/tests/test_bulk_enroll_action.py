@@ -25,7 +25,7 @@ def test_the_bulk_bar_offers_enroll_in_course(admin_user: User) -> None:
     html = _client(admin_user).get(reverse("users:list")).content.decode()
     assert re.search(
         r'<button[^>]*name="action" value="progress:bulk_enroll"[^>]*>'
-        r'<i class="bi bi-person-plus"></i> Enroll in course</button>',
+        r'<i class="bi bi-person-plus" aria-hidden="true"></i> Enroll in course</button>',
         html,
     )
 
