@@ -25,6 +25,10 @@ def _award_name(award: Any) -> str:
     return f"{award.certification.title}, issued {award.issued_on:%b} {award.issued_on.day}, {award.issued_on.year}"
 
 
+def _payments_tab(user_id: int) -> str:
+    return reverse("payments:user_tab", args=[user_id])
+
+
 def _course_page(course_id: int) -> str:
     return reverse("progress:course_detail", args=[course_id])
 
@@ -64,5 +68,19 @@ DETAIL_REFERENCES: dict[str, DetailReference] = {
         lambda a: reverse("certifications:award_edit", args=[a.pk]),
         select_related=("certification",),
         name=_award_name,
+    ),
+    "transaction_id": DetailReference(
+        "payments.Transaction", "Transaction", lambda t: _payments_tab(t.user_id)
+    ),
+    "payment_id": DetailReference(
+        "payments.Transaction", "Payment", lambda t: _payments_tab(t.user_id)
+    ),
+    "refund_id": DetailReference(
+        "payments.Transaction", "Refund", lambda t: _payments_tab(t.user_id)
+    ),
+    "licence_id": DetailReference(
+        "payments.SeatLicence",
+        "Seat licence",
+        select_related=("product", "buyer", "organisation"),
     ),
 }

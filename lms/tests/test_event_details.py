@@ -128,3 +128,18 @@ def test_the_events_tab_reads_the_names_in_the_same_queries_for_more_events(
     assert {"Course", "Module", "Certification", "Award"} <= {
         row.label for event in shown for row in event.detail_rows
     }
+
+
+def test_a_payment_is_named_and_linked_to_the_learners_payments_tab(
+    admin_user: User, learner_user: User
+) -> None:
+    from payments.tests.factories import course_product, pay
+
+    pay(learner_user, course_product(price=4900, currency="EUR"), admin_user)
+    (event,) = events_with_details(
+        Event.objects.filter(subject=learner_user, kind=EventKind.PAYMENT_RECORDED)
+    )
+    rows = {row.label: row for row in event.detail_rows}
+    assert "Transaction id" not in rows
+    assert rows["Transaction"].url == reverse("payments:user_tab", args=[learner_user.pk])
+    assert rows["Transaction"].value.startswith("Payment")

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 ICON = re.compile(r"<i\b[^>]*\bclass=\"(?:[^\"]*\s)?bi(?:\s[^\"]*)?\"[^>]*>", re.IGNORECASE)
-PRODUCT_CODE = ("lms", "users", "achievements", "certifications", "progress")
+PRODUCT_CODE = ("lms", "users", "achievements", "certifications", "progress", "payments")
 
 
 def _template_files() -> list[Path]:
